@@ -1,0 +1,12 @@
+//! AWS adapters for Vigil's ports. Each service sits behind a cargo feature so that a
+//! binary compiles only the SDKs it calls. Adapter failures surface as `vigil_core::Error`,
+//! the ports' error type.
+
+#[cfg(feature = "s3")]
+pub mod s3;
+
+/// Loads the AWS configuration the usual way (environment, profile, instance role).
+/// `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_S3`, …) points the clients at a local stand-in.
+pub async fn load_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}

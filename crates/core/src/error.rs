@@ -1,0 +1,23 @@
+/// The one error type of `vigil-core`.
+///
+/// Messages never carry field values of a record: they may hold personal data.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("object s3://{bucket}/{key} does not exist")]
+    ObjectNotFound { bucket: String, key: String },
+    #[error("object store {op} failed for s3://{bucket}/{key}: {message}")]
+    Store {
+        op: &'static str,
+        bucket: String,
+        key: String,
+        message: String,
+    },
+    #[error("CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("line {line}: {message}")]
+    Record { line: u64, message: String },
+    #[error("unknown outcome `{0}` (expected approve, review or block)")]
+    UnknownOutcome(String),
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}

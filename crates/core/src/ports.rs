@@ -1,0 +1,69 @@
+//! Ports: the traits that adapters (AWS, local) implement.
+
+use std::future::Future;
+
+use crate::Error;
+
+/// An object in a bucket. Locally a bucket is a directory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectRef {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl ObjectRef {
+    pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> Self {
+        Self {
+            bucket: bucket.into(),
+            key: key.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+/// Object storage (S3, or a local directory). Every method is idempotent, so that a
+/// retried event does no harm: a put or copy overwrites, a delete of a missing object
+/// succeeds.
+pub trait ObjectStore: Send + Sync {
+    fn put(
+        &self,
+        object: &ObjectRef,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Fails with [`Error::ObjectNotFound`] when there is no such object.
+    fn get(&self, object: &ObjectRef) -> impl Future<Output = Result<Vec<u8>, Error>> + Send;
+
+    fn copy(
+        &self,
+        from: &ObjectRef,
+        to: &ObjectRef,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Replaces the object's tags.
+    fn set_tags(
+        &self,
+        object: &ObjectRef,
+        tags: &[(String, String)],
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    fn tags(
+        &self,
+        object: &ObjectRef,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, Error>> + Send;
+
+    fn delete(&self, object: &ObjectRef) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Keys under a prefix, in lexical order.
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+}

@@ -1,0 +1,116 @@
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+
+use crate::Error;
+
+/// How to reach the brokers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KafkaConfig {
+    /// Comma-separated `host:port` list.
+    pub bootstrap_servers: String,
+    /// librdkafka `security.protocol`: `plaintext` locally, `ssl` for MSK's TLS listener.
+    pub security_protocol: String,
+    /// How long a message may take to be delivered, retries included.
+    pub delivery_timeout: Duration,
+}
+
+impl KafkaConfig {
+    /// Checks the settings, so that a mistake is a clear error before any connection.
+    pub fn new(bootstrap_servers: &str) -> Result<Self, Error> {
+        let servers = bootstrap_servers.trim();
+        if servers.is_empty() {
+            return Err(Error::Config(
+                "no bootstrap servers given (expected host:port[,host:port…])".into(),
+            ));
+        }
+        for server in servers.split(',') {
+            let server = server.trim();
+            let valid = server.rsplit_once(':').is_some_and(|(host, port)| {
+                !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+            });
+            if !valid {
+                return Err(Error::Config(format!(
+                    "bootstrap server `{server}` is not host:port"
+                )));
+            }
+        }
+        Ok(Self {
+            bootstrap_servers: servers.to_owned(),
+            security_protocol: "plaintext".into(),
+            delivery_timeout: Duration::from_secs(30),
+        })
+    }
+
+    pub fn with_security_protocol(mut self, protocol: &str) -> Result<Self, Error> {
+        let protocol = protocol.trim().to_ascii_lowercase();
+        if !matches!(protocol.as_str(), "plaintext" | "ssl") {
+            return Err(Error::Config(format!(
+                "security protocol `{protocol}` is not supported (use plaintext or ssl)"
+            )));
+        }
+        self.security_protocol = protocol;
+        Ok(self)
+    }
+
+    pub fn with_delivery_timeout(mut self, timeout: Duration) -> Self {
+        self.delivery_timeout = timeout;
+        self
+    }
+
+    pub(crate) fn client_config(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.bootstrap_servers)
+            .set("security.protocol", &self.security_protocol)
+            .set("client.id", "vigil");
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_host_port_lists() {
+        let c = KafkaConfig::new(" b-1.msk:9094,b-2.msk:9094 ").unwrap();
+        assert_eq!(c.bootstrap_servers, "b-1.msk:9094,b-2.msk:9094");
+        assert!(KafkaConfig::new("127.0.0.1:9092").is_ok());
+    }
+
+    #[test]
+    fn rejects_missing_or_malformed_servers() {
+        for bad in [
+            "",
+            "  ",
+            "localhost",
+            "host:",
+            ":9092",
+            "host:port",
+            "host:0",
+            "a:1,,b:2",
+        ] {
+            let err = KafkaConfig::new(bad).unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{bad}: {err}");
+        }
+        assert!(
+            KafkaConfig::new("")
+                .unwrap_err()
+                .to_string()
+                .contains("no bootstrap servers")
+        );
+    }
+
+    #[test]
+    fn only_known_security_protocols() {
+        let c = KafkaConfig::new("h:1").unwrap();
+        assert_eq!(
+            c.clone()
+                .with_security_protocol("SSL")
+                .unwrap()
+                .security_protocol,
+            "ssl"
+        );
+        assert!(c.with_security_protocol("sasl_ssl").is_err());
+    }
+}

@@ -1,0 +1,27 @@
+//! Kafka (MSK) adapters over rdkafka: connection settings, an idempotent keyed producer,
+//! a reader that drains a topic, and topic creation.
+
+mod admin;
+mod config;
+mod producer;
+mod reader;
+
+pub use admin::ensure_topic;
+pub use config::KafkaConfig;
+pub use producer::{DeliveryReport, KeyedProducer};
+pub use reader::{ReadMessage, StartOffsets, end_offsets, read_topic};
+
+/// The one error type of `vigil-kafka`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Kafka setting: {0}")]
+    Config(String),
+    #[error("Kafka client: {0}")]
+    Client(#[from] rdkafka::error::KafkaError),
+    #[error("topic `{topic}`: {message}")]
+    Topic { topic: String, message: String },
+    #[error("could not encode record: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("timed out after {secs} s waiting for {what}")]
+    Timeout { secs: u64, what: String },
+}

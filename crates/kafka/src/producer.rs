@@ -1,0 +1,105 @@
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
+use tracing::{debug, warn};
+
+use crate::{Error, KafkaConfig};
+
+/// What happened to a batch: how many records the brokers acknowledged, and which (by
+/// index in the batch) they did not, with the reason.
+#[derive(Debug, Default)]
+pub struct DeliveryReport {
+    pub delivered: usize,
+    pub failed: Vec<(usize, String)>,
+}
+
+/// An idempotent producer (`enable.idempotence`, `acks=all`): librdkafka retries without
+/// duplicating or reordering, and a record is acknowledged only once every in-sync
+/// replica has it.
+pub struct KeyedProducer {
+    inner: FutureProducer,
+}
+
+impl KeyedProducer {
+    pub fn new(config: &KafkaConfig) -> Result<Self, Error> {
+        let inner: FutureProducer = config
+            .client_config()
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5")
+            .set(
+                "message.timeout.ms",
+                config.delivery_timeout.as_millis().to_string(),
+            )
+            .create()?;
+        Ok(Self { inner })
+    }
+
+    /// Sends `(key, payload)` pairs to `topic` and waits for every acknowledgement.
+    /// Records keep their order per key (one key stays on one partition).
+    pub async fn send_all<I, K, P>(&self, topic: &str, records: I) -> DeliveryReport
+    where
+        I: IntoIterator<Item = (K, P)>,
+        K: AsRef<[u8]>,
+        P: AsRef<[u8]>,
+    {
+        let mut report = DeliveryReport::default();
+        let mut in_flight: VecDeque<(usize, DeliveryFuture)> = VecDeque::new();
+        for (index, (key, payload)) in records.into_iter().enumerate() {
+            loop {
+                let record = FutureRecord::to(topic)
+                    .key(key.as_ref())
+                    .payload(payload.as_ref());
+                match self.inner.send_result(record) {
+                    Ok(future) => {
+                        in_flight.push_back((index, future));
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                        // The local queue is full: wait for the oldest delivery, then retry.
+                        match in_flight.pop_front() {
+                            Some((i, f)) => settle(&mut report, i, f.await),
+                            None => tokio::time::sleep(Duration::from_millis(10)).await,
+                        }
+                    }
+                    Err((e, _)) => {
+                        report.failed.push((index, e.to_string()));
+                        break;
+                    }
+                }
+            }
+        }
+        while let Some((i, f)) = in_flight.pop_front() {
+            settle(&mut report, i, f.await);
+        }
+        debug!(
+            topic,
+            delivered = report.delivered,
+            failed = report.failed.len(),
+            "batch sent"
+        );
+        report
+    }
+
+    /// Waits until everything queued is delivered or `timeout` passes.
+    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        self.inner.flush(timeout).map_err(Error::from)
+    }
+}
+
+type Settled = <DeliveryFuture as std::future::Future>::Output;
+
+fn settle(report: &mut DeliveryReport, index: usize, outcome: Settled) {
+    match outcome {
+        Ok(Ok(_)) => report.delivered += 1,
+        Ok(Err((e, _))) => {
+            warn!(index, error = %e, "record not delivered");
+            report.failed.push((index, e.to_string()));
+        }
+        Err(_) => report
+            .failed
+            .push((index, "producer dropped the delivery".into())),
+    }
+}

@@ -1,0 +1,23 @@
+//! Lambda `produce-transactions`: see `vigil_lambdas::produce`.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+use vigil_kafka::KeyedProducer;
+use vigil_lambdas::produce::{ProduceSettings, produce, request_from_event};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    vigil_lambdas::init_logging();
+    // Configuration errors stop the function at start, with the reason in the logs.
+    let settings = ProduceSettings::from_env()?;
+    let customers = vigil_generator::default_customers()?;
+    let producer = KeyedProducer::new(&settings.kafka)?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let (settings, customers, producer) = (&settings, &customers, &producer);
+        async move {
+            let request = request_from_event(&event.payload, settings, chrono::Utc::now())?;
+            Ok::<_, Error>(produce(settings, customers, producer, &request).await?)
+        }
+    }))
+    .await
+}

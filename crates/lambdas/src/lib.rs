@@ -1,0 +1,37 @@
+//! The Lambda functions' logic, kept out of the binaries so that it is unit-tested and
+//! shared with the `vigil` command; each binary in `src/bin` only wires adapters.
+
+pub mod produce;
+
+/// Sets up JSON logs for CloudWatch, with the level from `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time() // CloudWatch stamps each line
+        .init();
+}
+
+/// The one error type of `vigil-lambdas`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("event: {0}")]
+    Event(String),
+    #[error(transparent)]
+    Kafka(#[from] vigil_kafka::Error),
+    #[error(transparent)]
+    Generator(#[from] vigil_generator::Error),
+    #[error("{failed} of {total} records were not delivered to `{topic}` (first: {first})")]
+    Delivery {
+        topic: String,
+        failed: usize,
+        total: usize,
+        first: String,
+    },
+}

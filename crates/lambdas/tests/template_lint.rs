@@ -1,0 +1,64 @@
+//! `template.yaml` passes `sam validate --lint` and `cfn-lint` (both from PyPI; the README's
+//! test command installs them). A broken copy must fail, so the check cannot pass vacuously.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn template() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
+}
+
+fn run(tool: &str, args: &[&str], template: &Path) -> Output {
+    Command::new(tool)
+        .args(args)
+        .arg(template)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{tool} is not installed ({e}): run the tests with infra/test.sh")
+        })
+}
+
+fn sam(template: &Path) -> Output {
+    run("sam", &["validate", "--lint", "--template"], template)
+}
+
+fn cfn_lint(template: &Path) -> Output {
+    run("cfn-lint", &[], template)
+}
+
+fn report(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn template_passes_sam_validate_lint() {
+    let out = sam(&template());
+    assert!(out.status.success(), "{}", report(&out));
+}
+
+#[test]
+fn template_passes_cfn_lint() {
+    let out = cfn_lint(&template());
+    assert!(out.status.success(), "{}", report(&out));
+}
+
+#[test]
+fn linters_reject_a_broken_template() {
+    let text = std::fs::read_to_string(template()).unwrap();
+    let broken = text.replace("Runtime: provided.al2023", "Runtime: provided.al1999");
+    assert_ne!(broken, text, "the template should name its runtime");
+    let path = std::env::temp_dir().join(format!("vigil-broken-{}.yaml", std::process::id()));
+    std::fs::write(&path, broken).unwrap();
+    let (sam_out, lint_out) = (sam(&path), cfn_lint(&path));
+    let _ = std::fs::remove_file(&path);
+    assert!(!sam_out.status.success(), "sam accepted a broken template");
+    assert!(
+        !lint_out.status.success(),
+        "cfn-lint accepted a broken template"
+    );
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Starts or stops the local stand-ins on 127.0.0.1: tansu (Kafka protocol, in-memory
+# storage) and moto's server (S3, SNS, Glue, Athena APIs). Tracked by PID files in
+# $VIGIL_CACHE/run; `start` reuses stand-ins that already answer.
+# Usage: infra/stack.sh start|stop|status
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+mkdir -p "$VIGIL_RUN"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # name, seconds, command…
+  local name=$1 secs=$2; shift 2
+  for _ in $(seq $((secs * 10))); do
+    if "$@"; then return 0; fi
+    sleep 0.1
+  done
+  die "$name did not become ready in ${secs}s (log: $VIGIL_RUN/$name.log)"
+}
+
+moto_ready() { curl -fsS "http://127.0.0.1:$VIGIL_MOTO_PORT/moto-api/" >/dev/null 2>&1; }
+
+start_tansu() {
+  if port_open "$VIGIL_KAFKA_PORT"; then note "broker already on 127.0.0.1:$VIGIL_KAFKA_PORT"; return; fi
+  [ -x "$TANSU_BIN" ] || die "tansu is not installed: run infra/setup.sh"
+  local url="tcp://127.0.0.1:$VIGIL_KAFKA_PORT"
+  nohup "$TANSU_BIN" broker --listener-url "$url" --advertised-listener-url "$url" \
+    --storage-engine memory://tansu/ >"$VIGIL_RUN/tansu.log" 2>&1 &
+  echo $! >"$VIGIL_RUN/tansu.pid"
+  wait_for tansu 20 port_open "$VIGIL_KAFKA_PORT"
+  note "broker (tansu) on 127.0.0.1:$VIGIL_KAFKA_PORT, pid $(cat "$VIGIL_RUN/tansu.pid")"
+}
+
+start_moto() {
+  if moto_ready; then note "moto already on 127.0.0.1:$VIGIL_MOTO_PORT"; return; fi
+  [ -x "$VIGIL_VENV/bin/moto_server" ] || die "moto is not installed: run infra/setup.sh"
+  nohup "$VIGIL_VENV/bin/moto_server" -H 127.0.0.1 -p "$VIGIL_MOTO_PORT" >"$VIGIL_RUN/moto.log" 2>&1 &
+  echo $! >"$VIGIL_RUN/moto.pid"
+  wait_for moto 60 moto_ready
+  note "AWS APIs (moto) on http://127.0.0.1:$VIGIL_MOTO_PORT, pid $(cat "$VIGIL_RUN/moto.pid")"
+}
+
+stop_one() {
+  local pidfile="$VIGIL_RUN/$1.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid; pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    note "stopped $1 (pid $pid)"
+  fi
+  rm -f "$pidfile"
+}
+
+case "${1:-}" in
+  start) step "Local stand-ins"; start_tansu; start_moto ;;
+  stop) stop_one tansu; stop_one moto ;;
+  status)
+    port_open "$VIGIL_KAFKA_PORT" && echo "broker: up on $VIGIL_KAFKA_PORT" || echo "broker: down"
+    moto_ready && echo "moto: up on $VIGIL_MOTO_PORT" || echo "moto: down" ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

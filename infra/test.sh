@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, clippy, unit and integration tests against real local
+# stand-ins (tansu, moto, cargo lambda), and the SAM/CloudFormation linters.
+# Installs what is missing first. Usage: infra/test.sh
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$VIGIL_ROOT"
+
+"$VIGIL_ROOT/infra/setup.sh"
+
+started_here=0
+cleanup() { [ "$started_here" = 1 ] && "$VIGIL_ROOT/infra/stack.sh" stop; }
+trap cleanup EXIT
+if ! "$VIGIL_ROOT/infra/stack.sh" status | grep -q "broker: up" || ! "$VIGIL_ROOT/infra/stack.sh" status | grep -q "moto: up"; then
+  started_here=1
+fi
+"$VIGIL_ROOT/infra/stack.sh" start
+
+step "Formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+
+step "Lints (cargo clippy -D warnings)"
+cargo clippy --release --workspace --all-targets --quiet -- -D warnings
+
+step "Tests (cargo test)"
+export VIGIL_TEST_BROKER="127.0.0.1:$VIGIL_KAFKA_PORT"
+export VIGIL_TEST_S3_ENDPOINT="http://127.0.0.1:$VIGIL_MOTO_PORT"
+export VIGIL_SHARED_DATA="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
+cargo test --release --workspace --all-targets
