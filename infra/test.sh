@@ -11,9 +11,8 @@ cd "$VIGIL_ROOT"
 started_here=0
 cleanup() { [ "$started_here" = 1 ] && "$VIGIL_ROOT/infra/stack.sh" stop; }
 trap cleanup EXIT
-if ! "$VIGIL_ROOT/infra/stack.sh" status | grep -q "broker: up" || ! "$VIGIL_ROOT/infra/stack.sh" status | grep -q "moto: up"; then
-  started_here=1
-fi
+status=$("$VIGIL_ROOT/infra/stack.sh" status)
+case "$status" in *"broker: down"*|*"moto: down"*) started_here=1 ;; esac
 "$VIGIL_ROOT/infra/stack.sh" start
 
 step "Formatting (cargo fmt --check)"

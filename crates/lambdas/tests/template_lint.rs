@@ -50,8 +50,14 @@ fn template_passes_cfn_lint() {
 #[test]
 fn linters_reject_a_broken_template() {
     let text = std::fs::read_to_string(template()).unwrap();
-    let broken = text.replace("Endpoint: !Ref AlertEmail", "Endpoint: !Ref NoSuchParameter");
-    assert_ne!(broken, text, "the template should subscribe the alert e-mail");
+    let broken = text.replace(
+        "Endpoint: !Ref AlertEmail",
+        "Endpoint: !Ref NoSuchParameter",
+    );
+    assert_ne!(
+        broken, text,
+        "the template should subscribe the alert e-mail"
+    );
     let path = std::env::temp_dir().join(format!("vigil-broken-{}.yaml", std::process::id()));
     std::fs::write(&path, broken).unwrap();
     let (sam_out, lint_out) = (sam(&path), cfn_lint(&path));
