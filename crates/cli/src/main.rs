@@ -1,6 +1,7 @@
 //! `vigil`: runs Vigil's pipelines locally. See `vigil --help`.
 
 mod demo;
+mod fraud;
 mod generate;
 
 use std::path::PathBuf;
@@ -26,6 +27,12 @@ enum Command {
     Generate(GenerateArgs),
     /// Run the pipeline end to end on this machine and summarise what happened.
     Demo(DemoArgs),
+    /// Train the built-in fraud model on a labeled CSV; prints held-out metrics.
+    Train(fraud::TrainArgs),
+    /// Score a CSV of transactions: one processed record per row, as NDJSON.
+    Score(fraud::ScoreArgs),
+    /// Measure the fraud scorer's speed on one thread (inference alone and the whole step).
+    BenchFraud(fraud::BenchArgs),
 }
 
 /// What to generate; shared by `generate` and `demo`.
@@ -110,5 +117,8 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Generate(args) => generate::run(&args),
         Command::Demo(args) => tokio::runtime::Runtime::new()?.block_on(demo::run(&args)),
+        Command::Train(args) => fraud::train(&args),
+        Command::Score(args) => fraud::score(&args),
+        Command::BenchFraud(args) => fraud::bench(&args),
     }
 }

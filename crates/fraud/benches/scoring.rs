@@ -1,0 +1,67 @@
+//! Criterion benchmarks of the fraud scorer on rows of `shared/data/transactions_train.csv.gz`
+//! (set `VIGIL_SHARED_DATA` to its folder): inference alone, single and blocked, and the
+//! whole scoring step per transaction. Run: `cargo bench -p vigil-fraud`.
+
+use std::path::PathBuf;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use vigil_fraud::features::{EntityStore, Features, MemoryStore};
+use vigil_fraud::input::{Event, LabeledReader, open};
+use vigil_fraud::model::default_model;
+use vigil_fraud::rules::Rules;
+use vigil_fraud::scorer::Scorer;
+
+const ROWS: usize = 50_000;
+
+fn events() -> Vec<Event> {
+    let dir = std::env::var_os("VIGIL_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let input = open(&dir.join("transactions_train.csv.gz")).expect("transactions_train.csv.gz");
+    LabeledReader::new(input)
+        .unwrap()
+        .filter_map(Result::ok)
+        .take(ROWS)
+        .map(|r| r.event)
+        .collect()
+}
+
+fn benches(c: &mut Criterion) {
+    let scorer = Scorer::new(default_model().unwrap(), Rules::default_rules());
+    let events = events();
+    let mut store = MemoryStore::default();
+    let rows: Vec<Features> = events
+        .iter()
+        .map(|e| store.state(&e.entity_id).observe(e))
+        .collect();
+    let ensemble = &scorer.model().ensemble;
+
+    let mut g = c.benchmark_group("fraud");
+    g.throughput(Throughput::Elements(rows.len() as u64));
+    g.bench_function("inference_single_row", |b| {
+        b.iter(|| rows.iter().map(|r| ensemble.predict_raw(r)).sum::<f32>())
+    });
+    let mut out = vec![0f32; rows.len()];
+    g.bench_function("inference_blocked", |b| {
+        b.iter(|| ensemble.predict_raw_batch(&rows, &mut out))
+    });
+    g.bench_function("whole_scoring_step", |b| {
+        b.iter_batched_ref(
+            MemoryStore::default,
+            |store| {
+                for e in &events {
+                    std::hint::black_box(scorer.assess(store, e));
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = scoring;
+    config = Criterion::default().sample_size(10);
+    targets = benches
+}
+criterion_main!(scoring);

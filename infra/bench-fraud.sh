@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Vigil's fraud model beside XGBoost and LightGBM (from PyPI), trained and measured in one
+# run on the same time split and features: quality on held-out months and one-thread speed.
+# Usage: infra/bench-fraud.sh [WORK_DIR]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$VIGIL_ROOT"
+bench_venv="$VIGIL_CACHE/venv-bench"
+packages=(numpy==2.3.5 xgboost-cpu==3.2.0 lightgbm==4.7.0)
+if [ "$(cat "$bench_venv/.vigil-requirements" 2>/dev/null)" != "${packages[*]}" ]; then
+  step "Benchmark venv ($bench_venv): ${packages[*]}"
+  python3 -m venv "$bench_venv"
+  "$bench_venv/bin/pip" install -q --disable-pip-version-check "${packages[@]}"
+  echo "${packages[*]}" > "$bench_venv/.vigil-requirements"
+fi
+step "Building vigil"
+cargo build --release --quiet --bin vigil
+shared="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
+step "Training and measuring vigil, XGBoost and LightGBM"
+"$bench_venv/bin/python" infra/bench/fraud_anchors.py --vigil "$CARGO_TARGET_DIR/release/vigil" \
+  --data "$shared/transactions_train.csv.gz" --eval "$shared/../tools/eval_fraud.py" \
+  --work "${1:-$VIGIL_CACHE/bench-fraud}"

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Vigil's fraud model beside XGBoost and LightGBM, in one run, on the same rows.
+
+Trains all three on the same time split of a labeled CSV (train / early stopping / held-out
+validation, as exported by `vigil train --export-features`), with the same causal entity
+features, then reports ROC-AUC, PR-AUC and recall at 1 % FPR on the validation rows (which
+no learner trained or stopped on), and single-thread prediction speed on those rows.
+
+usage: fraud_anchors.py --vigil BIN --data CSV.gz --eval EVAL_FRAUD.py --work DIR [--validation-from TIME]
+"""
+import argparse
+import csv
+import gzip
+import os
+import subprocess
+import sys
+import time
+
+import lightgbm as lgb
+import numpy as np
+import xgboost as xgb
+
+
+def metrics(scores, labels):
+    """ROC-AUC, PR-AUC and recall@1%FPR with tied scores grouped (as eval_fraud.py does)."""
+    order = np.argsort(-scores, kind="mergesort")
+    s, y = scores[order], labels[order]
+    P = float(y.sum()); N = float(len(y) - P)
+    tp = fp = auc = ap = rec = 0.0
+    i = 0
+    while i < len(s):
+        j = i
+        while j < len(s) and s[j] == s[i]:
+            j += 1
+        dtp = float(y[i:j].sum()); dfp = (j - i) - dtp
+        auc += dfp * (tp + dtp / 2.0)
+        tp += dtp; fp += dfp
+        if dtp:
+            ap += dtp / P * (tp / (tp + fp))
+        if fp / N <= 0.01:
+            rec = tp / P
+        i = j
+    return auc / (P * N), ap, rec
+
+
+def load(path):
+    data = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float32)
+    return data[:, :-1], data[:, -1]
+
+
+def speed(predict, X, seconds=3.0):
+    predict(X)  # warm up
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        predict(X); n += len(X)
+    batch = n / (time.perf_counter() - t0)
+    rows = X[:1000]
+    t0 = time.perf_counter()
+    for k in range(len(rows)):
+        predict(rows[k:k + 1])
+    single_us = (time.perf_counter() - t0) / len(rows) * 1e6
+    return batch, single_us
+
+
+def run(cmd):
+    print("$", " ".join(cmd), file=sys.stderr, flush=True)
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def main():
+    ap_ = argparse.ArgumentParser()
+    ap_.add_argument("--vigil", required=True)
+    ap_.add_argument("--data", required=True)
+    ap_.add_argument("--eval", required=True)
+    ap_.add_argument("--work", required=True)
+    ap_.add_argument("--validation-from", default="2023-11-01T00:00:00Z")
+    a = ap_.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    feats = os.path.join(a.work, "features")
+    model = os.path.join(a.work, "vigil-model.json")
+
+    # Vigil: train (exports the split for the others), score the file, evaluate with eval_fraud.py.
+    t0 = time.perf_counter()
+    print(run([a.vigil, "train", "--input", a.data, "--model", model,
+               "--validation-from", a.validation_from, "--export-features", feats]), file=sys.stderr)
+    vigil_train_s = time.perf_counter() - t0
+    labels_csv = os.path.join(a.work, "validation-labels.csv")
+    with gzip.open(a.data, "rt", newline="") as f, open(labels_csv, "w", newline="") as out:
+        w = csv.writer(out); w.writerow(["EVENT_ID", "EVENT_LABEL"])
+        for r in csv.DictReader(f):
+            if r["EVENT_LABEL"] in ("0", "1") and r["EVENT_TIMESTAMP"] >= a.validation_from.rstrip("Z"):
+                w.writerow([r["EVENT_ID"], r["EVENT_LABEL"]])
+    scored = os.path.join(a.work, "scored.ndjson")
+    run([a.vigil, "score", "--model", model, "--input", a.data, "--output", scored])
+    official = run([sys.executable, a.eval, labels_csv, scored])
+    vals = official.split("ROC-AUC")[1].split()
+    vigil_m = (float(vals[0]), float(vals[2]), float(vals[4]))
+    bench = run([a.vigil, "bench-fraud", "--model", model, "--input", a.data,
+                 "--features", os.path.join(feats, "validation.csv")])
+    vigil_rate = float(bench.split("inference_single_row")[1].split()[0])
+    vigil_blocked = float(bench.split("inference_blocked")[1].split()[0])
+    vigil_ns = float(bench.split("inference_single_row")[1].split()[2])
+    vigil_step = float(bench.split("whole_scoring_step")[1].split()[0])
+
+    Xtr, ytr = load(os.path.join(feats, "train.csv"))
+    Xes, yes = load(os.path.join(feats, "early_stopping.csv"))
+    Xva, yva = load(os.path.join(feats, "validation.csv"))
+
+    t0 = time.perf_counter()
+    xgbm = xgb.train(
+        {"objective": "binary:logistic", "eval_metric": "logloss", "tree_method": "hist", "max_depth": 6,
+         "eta": 0.1, "subsample": 0.8, "colsample_bytree": 0.8, "max_bin": 256, "seed": 1, "nthread": 2},
+        xgb.DMatrix(Xtr, label=ytr), num_boost_round=1000,
+        evals=[(xgb.DMatrix(Xes, label=yes), "early_stopping")], early_stopping_rounds=40, verbose_eval=False)
+    xgb_train_s = time.perf_counter() - t0
+    xgbm.set_param({"nthread": 1})
+    rng = (0, xgbm.best_iteration + 1)
+    xgb_pred = lambda X: xgbm.inplace_predict(X, iteration_range=rng)
+    xgb_m = metrics(xgb_pred(Xva), yva)
+    xgb_rate, xgb_us = speed(xgb_pred, Xva)
+
+    t0 = time.perf_counter()
+    lgbm = lgb.train(
+        {"objective": "binary", "learning_rate": 0.05, "num_leaves": 63, "feature_fraction": 0.8,
+         "bagging_fraction": 0.8, "bagging_freq": 1, "min_child_samples": 20, "seed": 1, "verbose": -1,
+         "num_threads": 2},
+        lgb.Dataset(Xtr, label=ytr), num_boost_round=2000,
+        valid_sets=[lgb.Dataset(Xes, label=yes)], callbacks=[lgb.early_stopping(40, verbose=False)])
+    lgb_train_s = time.perf_counter() - t0
+    lgb_pred = lambda X: lgbm.predict(X, num_iteration=lgbm.best_iteration, num_threads=1)
+    lgb_m = metrics(lgb_pred(Xva), yva)
+    lgb_rate, lgb_us = speed(lgb_pred, Xva)
+
+    print(f"split: train {len(ytr)} rows, early stopping {len(yes)}, validation {len(yva)} "
+          f"({int(yva.sum())} fraud) from {a.validation_from}; {Xtr.shape[1]} features")
+    print(f"{'model':<10} {'trees':>6} {'ROC-AUC':>8} {'PR-AUC':>8} {'rec@1%FPR':>10} "
+          f"{'batch rows/s, 1 thread':>23} {'1-row call':>11} {'train s':>8}")
+    vigil_trees = int(bench.split("model:")[1].split()[0])
+    rows = [
+        ("vigil", vigil_trees, vigil_m, vigil_blocked, vigil_ns / 1000.0, vigil_train_s),
+        ("xgboost", xgbm.best_iteration + 1, xgb_m, xgb_rate, xgb_us, xgb_train_s),
+        ("lightgbm", lgbm.best_iteration, lgb_m, lgb_rate, lgb_us, lgb_train_s),
+    ]
+    for name, trees, (roc, pr, rec), rate, us, tr in rows:
+        print(f"{name:<10} {trees:>6} {roc:>8.4f} {pr:>8.4f} {rec:>10.4f} {rate:>23,.0f} {us:>9.2f}µs {tr:>8.1f}")
+    print(f"vigil one row at a time {vigil_rate:,.0f} rows/s; whole scoring step (features + model + rules + "
+          f"reasons) {vigil_step:,.0f} txns/s")
+    print(f"vigil metrics via eval_fraud.py on `vigil score` output: {official.strip().splitlines()[-1]}")
+    best = max(xgb_m[1], lgb_m[1])
+    print(f"PR-AUC vigil {vigil_m[1]:.4f} vs best anchor {best:.4f}: "
+          f"{'match or beat' if vigil_m[1] >= best - 5e-4 else 'BELOW'}; "
+          f"batch speed vs LightGBM {vigil_blocked / lgb_rate:.1f}x, vs XGBoost {vigil_blocked / xgb_rate:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
