@@ -45,6 +45,18 @@ pub struct TrainArgs {
     /// Stop after this many trees without improvement on the early-stopping rows.
     #[arg(long, default_value_t = Params::default().early_stopping)]
     patience: usize,
+    /// L2 regularisation of leaf values.
+    #[arg(long, default_value_t = Params::default().lambda)]
+    lambda: f64,
+    /// Share of rows each tree sees.
+    #[arg(long, default_value_t = Params::default().subsample)]
+    subsample: f64,
+    /// Share of features each tree may split on.
+    #[arg(long, default_value_t = Params::default().colsample)]
+    colsample: f64,
+    /// Seed of row and feature sampling.
+    #[arg(long, default_value_t = Params::default().seed)]
+    seed: u64,
     /// Also write the featurised split (train/early_stopping/validation CSVs) here.
     #[arg(long)]
     export_features: Option<PathBuf>,
@@ -129,6 +141,10 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         depth: args.depth as usize,
         learning_rate: args.learning_rate,
         early_stopping: args.patience,
+        lambda: args.lambda,
+        subsample: args.subsample,
+        colsample: args.colsample,
+        seed: args.seed,
         ..Params::default()
     };
     let bar = ProgressBar::new(params.trees as u64).with_message("trees");
