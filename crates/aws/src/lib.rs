@@ -2,6 +2,8 @@
 //! binary compiles only the SDKs it calls. Adapter failures surface as `vigil_core::Error`,
 //! the ports' error type.
 
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
 #[cfg(feature = "s3")]
 pub mod s3;
 

@@ -302,6 +302,41 @@ pub trait EntityStore {
     fn state(&mut self, entity: &str) -> &mut EntityState;
 }
 
+/// A stored entity state and the version it was read at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned {
+    pub state: EntityState,
+    pub version: u64,
+}
+
+/// What a conditional save did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// Written; the new version.
+    Written(u64),
+    /// Someone else wrote the entity since it was read: reload and apply the events again.
+    Conflict,
+}
+
+/// Entity state kept outside the process (a DynamoDB table on AWS), read per batch and
+/// written back with optimistic concurrency, so that two scorers never lose each other's
+/// updates.
+pub trait StateTable: Send + Sync {
+    /// The stored states of `entities`; entities never seen are absent.
+    fn load(
+        &self,
+        entities: &[String],
+    ) -> impl std::future::Future<Output = Result<HashMap<String, Versioned>, crate::Error>> + Send;
+
+    /// Writes `state` if the stored version is still `read_version` (`None`: not stored yet).
+    fn save(
+        &self,
+        entity: &str,
+        state: &EntityState,
+        read_version: Option<u64>,
+    ) -> impl std::future::Future<Output = Result<Saved, crate::Error>> + Send;
+}
+
 /// Entity state in a hash map: one entry per entity, each a few hundred bytes.
 #[derive(Debug, Default)]
 pub struct MemoryStore {

@@ -38,6 +38,8 @@ pub enum Error {
     Rules(String),
     #[error("training: {0}")]
     Training(String),
+    #[error("entity state store: {0}")]
+    StateStore(String),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
