@@ -37,15 +37,27 @@ impl DynamoStateTable {
     }
 
     fn decode(&self, item: &HashMap<String, AttributeValue>) -> Result<(String, Versioned), Error> {
-        let bad = |field: &str| Error::StateStore(format!("table {}: an item has no valid `{field}`", self.table));
-        let entity = item.get("entity_id").and_then(|v| v.as_s().ok()).ok_or_else(|| bad("entity_id"))?;
+        let bad = |field: &str| {
+            Error::StateStore(format!(
+                "table {}: an item has no valid `{field}`",
+                self.table
+            ))
+        };
+        let entity = item
+            .get("entity_id")
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| bad("entity_id"))?;
         let version = item
             .get("version")
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse::<u64>().ok())
             .ok_or_else(|| bad("version"))?;
-        let bytes = item.get("state").and_then(|v| v.as_b().ok()).ok_or_else(|| bad("state"))?;
-        let state: EntityState = serde_json::from_slice(bytes.as_ref()).map_err(|_| bad("state"))?;
+        let bytes = item
+            .get("state")
+            .and_then(|v| v.as_b().ok())
+            .ok_or_else(|| bad("state"))?;
+        let state: EntityState =
+            serde_json::from_slice(bytes.as_ref()).map_err(|_| bad("state"))?;
         Ok((entity.clone(), Versioned { state, version }))
     }
 }
@@ -77,7 +89,12 @@ impl StateTable for DynamoStateTable {
                     .send()
                     .await
                     .map_err(|e| store_error("reading entity states", e))?;
-                for item in response.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                for item in response
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
                     let (entity, versioned) = self.decode(item)?;
                     out.insert(entity, versioned);
                 }
@@ -96,9 +113,17 @@ impl StateTable for DynamoStateTable {
         Ok(out)
     }
 
-    async fn save(&self, entity: &str, state: &EntityState, read_version: Option<u64>) -> Result<Saved, Error> {
+    async fn save(
+        &self,
+        entity: &str,
+        state: &EntityState,
+        read_version: Option<u64>,
+    ) -> Result<Saved, Error> {
         let version = read_version.map_or(1, |v| v + 1);
-        let expires = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + self.ttl;
+        let expires = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            + self.ttl;
         let body = serde_json::to_vec(state).map_err(|e| Error::StateStore(e.to_string()))?;
         let mut put = self
             .client
@@ -107,7 +132,10 @@ impl StateTable for DynamoStateTable {
             .item("entity_id", AttributeValue::S(entity.to_owned()))
             .item("state", AttributeValue::B(Blob::new(body)))
             .item("version", AttributeValue::N(version.to_string()))
-            .item("expires_at", AttributeValue::N(expires.as_secs().to_string()));
+            .item(
+                "expires_at",
+                AttributeValue::N(expires.as_secs().to_string()),
+            );
         put = match read_version {
             None => put.condition_expression("attribute_not_exists(entity_id)"),
             Some(v) => put
@@ -119,7 +147,10 @@ impl StateTable for DynamoStateTable {
             Ok(_) => Ok(Saved::Written(version)),
             Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(Saved::Conflict),
             // The entity id is personal data: the message names the table, not the entity.
-            Err(e) => Err(store_error(&format!("writing an entity state to {}", self.table), e)),
+            Err(e) => Err(store_error(
+                &format!("writing an entity state to {}", self.table),
+                e,
+            )),
         }
     }
 }

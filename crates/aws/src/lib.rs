@@ -4,6 +4,8 @@
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "frauddetector")]
+pub mod frauddetector;
 #[cfg(feature = "s3")]
 pub mod s3;
 

@@ -5,14 +5,17 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use vigil_aws::dynamodb::DynamoStateTable;
 use vigil_fraud::features::{EntityState, Saved, StateTable};
 use vigil_fraud::input::Event;
 
 fn client() -> aws_sdk_dynamodb::Client {
-    let endpoint = std::env::var("VIGIL_TEST_S3_ENDPOINT")
-        .expect("VIGIL_TEST_S3_ENDPOINT is not set: run the tests with infra/test.sh, which starts moto");
+    let endpoint = std::env::var("VIGIL_TEST_S3_ENDPOINT").expect(
+        "VIGIL_TEST_S3_ENDPOINT is not set: run the tests with infra/test.sh, which starts moto",
+    );
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -35,7 +38,13 @@ async fn table(client: &aws_sdk_dynamodb::Client) -> String {
                 .build()
                 .unwrap(),
         )
-        .key_schema(KeySchemaElement::builder().attribute_name("entity_id").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("entity_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -68,14 +77,35 @@ async fn conditional_writes_keep_every_update() {
     let store = DynamoStateTable::new(client.clone(), &name, Duration::from_secs(90 * 86_400));
     let entity = "111-22-3333".to_owned();
 
-    assert!(store.load(std::slice::from_ref(&entity)).await.unwrap().is_empty());
-    assert_eq!(store.save(&entity, &state_after(1), None).await.unwrap(), Saved::Written(1));
+    assert!(
+        store
+            .load(std::slice::from_ref(&entity))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.save(&entity, &state_after(1), None).await.unwrap(),
+        Saved::Written(1)
+    );
     // A second writer that also thought the entity was new loses, and must reload.
-    assert_eq!(store.save(&entity, &state_after(1), None).await.unwrap(), Saved::Conflict);
-    assert_eq!(store.save(&entity, &state_after(2), Some(1)).await.unwrap(), Saved::Written(2));
-    assert_eq!(store.save(&entity, &state_after(3), Some(1)).await.unwrap(), Saved::Conflict);
+    assert_eq!(
+        store.save(&entity, &state_after(1), None).await.unwrap(),
+        Saved::Conflict
+    );
+    assert_eq!(
+        store.save(&entity, &state_after(2), Some(1)).await.unwrap(),
+        Saved::Written(2)
+    );
+    assert_eq!(
+        store.save(&entity, &state_after(3), Some(1)).await.unwrap(),
+        Saved::Conflict
+    );
 
-    let loaded = store.load(&[entity.clone(), entity.clone(), "absent".into()]).await.unwrap();
+    let loaded = store
+        .load(&[entity.clone(), entity.clone(), "absent".into()])
+        .await
+        .unwrap();
     assert_eq!(loaded.len(), 1);
     assert_eq!(loaded[&entity].version, 2);
     assert_eq!(loaded[&entity].state, state_after(2));
@@ -83,12 +113,22 @@ async fn conditional_writes_keep_every_update() {
     let item = client
         .get_item()
         .table_name(&name)
-        .key("entity_id", aws_sdk_dynamodb::types::AttributeValue::S(entity.clone()))
+        .key(
+            "entity_id",
+            aws_sdk_dynamodb::types::AttributeValue::S(entity.clone()),
+        )
         .send()
         .await
         .unwrap();
-    let expires: u64 = item.item().unwrap()["expires_at"].as_n().unwrap().parse().unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let expires: u64 = item.item().unwrap()["expires_at"]
+        .as_n()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     assert!(expires > now + 80 * 86_400, "TTL is set ahead");
 }
 
@@ -104,7 +144,14 @@ async fn loads_more_than_one_batch_and_reports_a_missing_table() {
     assert_eq!(store.load(&entities).await.unwrap().len(), 250);
 
     let missing = DynamoStateTable::new(client, "vigil-no-such-table", Duration::from_secs(1));
-    let err = missing.save("111-22-3333", &state_after(1), None).await.unwrap_err().to_string();
+    let err = missing
+        .save("111-22-3333", &state_after(1), None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("vigil-no-such-table"), "{err}");
-    assert!(!err.contains("111-22-3333"), "the entity id is personal data: {err}");
+    assert!(
+        !err.contains("111-22-3333"),
+        "the entity id is personal data: {err}"
+    );
 }

@@ -20,4 +20,6 @@ pub enum Error {
     UnknownOutcome(String),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("fraud scorer: {0}")]
+    Scorer(String),
 }

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use crate::Error;
+use crate::{Error, FraudAssessment, Transaction};
 
 /// An object in a bucket. Locally a bucket is a directory.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -66,4 +66,13 @@ pub trait ObjectStore: Send + Sync {
         bucket: &str,
         prefix: &str,
     ) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+}
+
+/// Something that assesses a transaction: the built-in model and rules, or Amazon Fraud
+/// Detector. `ttdf` and `proc_time` are the caller's to fill in.
+pub trait FraudScorer: Send + Sync {
+    fn assess(
+        &self,
+        transaction: &Transaction,
+    ) -> impl Future<Output = Result<FraudAssessment, Error>> + Send;
 }
