@@ -117,6 +117,7 @@ def main():
     rng = (0, xgbm.best_iteration + 1)
     xgb_pred = lambda X: xgbm.inplace_predict(X, iteration_range=rng)
     xgb_m = metrics(xgb_pred(Xva), yva)
+    xgb_es = metrics(xgb_pred(Xes), yes)
     xgb_rate, xgb_us = speed(xgb_pred, Xva)
 
     t0 = time.perf_counter()
@@ -129,6 +130,7 @@ def main():
     lgb_train_s = time.perf_counter() - t0
     lgb_pred = lambda X: lgbm.predict(X, num_iteration=lgbm.best_iteration, num_threads=1)
     lgb_m = metrics(lgb_pred(Xva), yva)
+    lgb_es = metrics(lgb_pred(Xes), yes)
     lgb_rate, lgb_us = speed(lgb_pred, Xva)
 
     print(f"split: train {len(ytr)} rows, early stopping {len(yes)}, validation {len(yva)} "
@@ -136,6 +138,10 @@ def main():
     print(f"{'model':<10} {'trees':>6} {'ROC-AUC':>8} {'PR-AUC':>8} {'rec@1%FPR':>10} "
           f"{'batch rows/s, 1 thread':>23} {'1-row call':>11} {'train s':>8}")
     vigil_trees = int(bench.split("model:")[1].split()[0])
+    import json
+    with open(model) as f:
+        es = json.load(f)["early_stopping"]
+    vigil_es = (es["roc_auc"], es["pr_auc"], es["recall_at_1pct_fpr"])
     rows = [
         ("vigil", vigil_trees, vigil_m, vigil_blocked, vigil_ns / 1000.0, vigil_train_s),
         ("xgboost", xgbm.best_iteration + 1, xgb_m, xgb_rate, xgb_us, xgb_train_s),
@@ -143,6 +149,8 @@ def main():
     ]
     for name, trees, (roc, pr, rec), rate, us, tr in rows:
         print(f"{name:<10} {trees:>6} {roc:>8.4f} {pr:>8.4f} {rec:>10.4f} {rate:>23,.0f} {us:>9.2f}µs {tr:>8.1f}")
+    print("early-stopping rows (where settings were chosen): PR-AUC "
+          f"vigil {vigil_es[1]:.4f}, xgboost {xgb_es[1]:.4f}, lightgbm {lgb_es[1]:.4f}")
     print(f"vigil one row at a time {vigil_rate:,.0f} rows/s; whole scoring step (features + model + rules + "
           f"reasons) {vigil_step:,.0f} txns/s")
     print(f"vigil metrics via eval_fraud.py on `vigil score` output: {official.strip().splitlines()[-1]}")

@@ -12,7 +12,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use vigil_core::ProcessedTransaction;
 use vigil_fraud::features::{EntityStore, Features, MemoryStore, N_FEATURES};
-use vigil_fraud::gbdt::Params;
+use vigil_fraud::gbdt::{Params, TreeKind};
 use vigil_fraud::input::{LabeledReader, open};
 use vigil_fraud::model::{ModelFile, default_model};
 use vigil_fraud::rules::Rules;
@@ -54,6 +54,13 @@ pub struct TrainArgs {
     /// Share of features each tree may split on.
     #[arg(long, default_value_t = Params::default().colsample)]
     colsample: f64,
+    /// Tree shape: `oblivious` (one split per level; fastest) or `depthwise` (one per node).
+    #[arg(long, default_value = "depthwise", value_parser = ["oblivious", "depthwise"])]
+    tree_kind: String,
+    /// Depthwise trees whose nodes on one level share the split feature: about twice as
+    /// fast to evaluate, slightly less accurate here.
+    #[arg(long)]
+    level_feature: bool,
     /// Seed of row and feature sampling.
     #[arg(long, default_value_t = Params::default().seed)]
     seed: u64,
@@ -145,6 +152,12 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         subsample: args.subsample,
         colsample: args.colsample,
         seed: args.seed,
+        level_feature: args.level_feature,
+        kind: if args.tree_kind == "depthwise" {
+            TreeKind::Depthwise
+        } else {
+            TreeKind::Oblivious
+        },
         ..Params::default()
     };
     let bar = ProgressBar::new(params.trees as u64).with_message("trees");
