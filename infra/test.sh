@@ -9,7 +9,7 @@ cd "$VIGIL_ROOT"
 "$VIGIL_ROOT/infra/setup.sh"
 
 started_here=0
-cleanup() { [ "$started_here" = 1 ] && "$VIGIL_ROOT/infra/stack.sh" stop; }
+cleanup() { if [ "$started_here" = 1 ]; then "$VIGIL_ROOT/infra/stack.sh" stop; fi; }
 trap cleanup EXIT
 status=$("$VIGIL_ROOT/infra/stack.sh" status)
 case "$status" in *"broker: down"*|*"moto: down"*) started_here=1 ;; esac
