@@ -252,20 +252,26 @@ impl Ensemble {
     fn predict_depthwise_avx512(&self, rows: &[Features], out: &mut [f32]) {
         use std::arch::x86_64::*;
         const LANES: usize = 16;
-        const VECTORS: usize = 2;
+        const VECTORS: usize = 4;
         const NODES: usize = 64;
         const DEPTH: usize = 6;
         let step = LANES * VECTORS;
         let full = rows.len() / step * step;
         // Per tree and level, the set of features its nodes split on (bit f = feature f).
+        // Pass-through nodes (threshold f32::MAX) send every value left, so their feature
+        // does not matter and is left out.
         let used: Vec<[u32; DEPTH]> = self
             .feature
             .chunks_exact(NODES)
-            .map(|nodes| {
+            .zip(self.threshold.chunks_exact(NODES))
+            .map(|(features, thresholds)| {
                 let mut sets = [0u32; DEPTH];
                 for (level, set) in sets.iter_mut().enumerate() {
-                    for f in &nodes[(1 << level) - 1..(2 << level) - 1] {
-                        *set |= 1 << (*f as u32 & 31);
+                    let nodes = (1 << level) - 1..(2 << level) - 1;
+                    for (f, t) in features[nodes.clone()].iter().zip(&thresholds[nodes]) {
+                        if *t != f32::MAX {
+                            *set |= 1 << (*f as u32 & 31);
+                        }
                     }
                 }
                 sets
@@ -323,33 +329,50 @@ impl Ensemble {
                         load(leaf.as_ptr()),
                     )
                 };
-                for (v, sum) in sums.iter_mut().enumerate() {
-                    let columns = &column[v];
-                    let mut node = _mm512_setzero_si512();
-                    for set in sets {
-                        let mut remaining = *set;
-                        let mut x = columns[remaining.trailing_zeros() as usize & (WIDTH - 1)];
-                        remaining &= remaining - 1;
-                        // Several features on this level: blend each lane's from its column.
-                        let split_feature = if remaining != 0 {
-                            _mm512_castps_si512(lookup(&f, node))
+                // All vectors walk a level together, so the loop over the level's features
+                // (whose length varies by tree) runs once for them all.
+                let mut node = [_mm512_setzero_si512(); VECTORS];
+                for (level, set) in sets.iter().enumerate() {
+                    // Levels 0–4 use nodes 0–30: one two-register permute finds them.
+                    let find = |regs: &[__m512; 4], index: __m512i| {
+                        if level < 5 {
+                            _mm512_permutex2var_ps(regs[0], index, regs[1])
                         } else {
-                            _mm512_setzero_si512()
-                        };
+                            lookup(regs, index)
+                        }
+                    };
+                    let set = *set;
+                    let first = set.trailing_zeros() as usize & (WIDTH - 1);
+                    let mut x: [__m512; VECTORS] = std::array::from_fn(|v| column[v][first]);
+                    let mut remaining = set & set.wrapping_sub(1);
+                    if remaining != 0 {
+                        // Several features on this level: blend each lane's from its column.
+                        let split: [__m512i; VECTORS] =
+                            std::array::from_fn(|v| _mm512_castps_si512(find(&f, node[v])));
                         while remaining != 0 {
                             let k = remaining.trailing_zeros();
-                            let here =
-                                _mm512_cmpeq_epi32_mask(split_feature, _mm512_set1_epi32(k as i32));
-                            x = _mm512_mask_blend_ps(here, x, columns[k as usize & (WIDTH - 1)]);
+                            let wanted = _mm512_set1_epi32(k as i32);
+                            for v in 0..VECTORS {
+                                let here = _mm512_cmpeq_epi32_mask(split[v], wanted);
+                                x[v] = _mm512_mask_blend_ps(
+                                    here,
+                                    x[v],
+                                    column[v][k as usize & (WIDTH - 1)],
+                                );
+                            }
                             remaining &= remaining - 1;
                         }
-                        let right = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(x, lookup(&t, node));
-                        node = _mm512_add_epi32(_mm512_add_epi32(node, node), one);
-                        node = _mm512_mask_add_epi32(node, right, node, one);
                     }
+                    for v in 0..VECTORS {
+                        let right = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(x[v], find(&t, node[v]));
+                        let n = _mm512_add_epi32(_mm512_add_epi32(node[v], node[v]), one);
+                        node[v] = _mm512_mask_add_epi32(n, right, n, one);
+                    }
+                }
+                for v in 0..VECTORS {
                     // Leaves are nodes 63..126: their index is node − 63.
-                    let index = _mm512_sub_epi32(node, _mm512_set1_epi32(63));
-                    *sum = _mm512_add_ps(*sum, lookup(&l, index));
+                    let index = _mm512_sub_epi32(node[v], _mm512_set1_epi32(63));
+                    sums[v] = _mm512_add_ps(sums[v], lookup(&l, index));
                 }
             }
             for (sum, out) in sums.iter().zip(out.chunks_exact_mut(LANES)) {

@@ -136,3 +136,27 @@ fn memory_stays_flat_per_entity_over_a_long_stream() {
     let bytes = serde_json::to_vec(store.state("c1")).unwrap().len();
     assert!(bytes < 4_000, "{bytes}");
 }
+
+#[test]
+fn batch_kernels_agree_with_one_row_at_a_time_on_the_shipped_model() {
+    let model = default_model().unwrap();
+    let mut store = MemoryStore::default();
+    let rows: Vec<_> = (0..5_003i64)
+        .map(|i| {
+            let e = event(
+                &format!("c{}", i % 37),
+                1_700_000_000 + i * 97,
+                (i * 7919 % 2_000) as f64 / 3.0,
+                &format!("10.0.0.{}", i % 11),
+                ["home", "travel", "shopping_net", "misc_net"][(i % 4) as usize],
+            );
+            store.state(&e.entity_id).observe(&e)
+        })
+        .collect();
+    let mut batch = vec![0f32; rows.len()];
+    model.ensemble.predict_raw_batch(&rows, &mut batch);
+    for (row, b) in rows.iter().zip(&batch) {
+        let single = model.ensemble.predict_raw(row);
+        assert!((single - b).abs() < 1e-4, "{single} vs {b}");
+    }
+}
