@@ -1,24 +1,31 @@
-//! `vigil demo`: the transaction pipeline end to end on this machine.
-//!
-//! Today the pipeline is generate → produce → consume; scoring, alerts, the archive and
-//! the report join it as they are built.
+//! `vigil demo`: the transaction pipeline end to end on this machine: generate → (broker) →
+//! score → alert (outbox) → archive (local directory), with a closing summary.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
-use vigil_core::Transaction;
+use vigil_core::{Notifier, ObjectRef, ObjectStore, ProcessedTransaction, Transaction};
+use vigil_fraud::model::default_model;
+use vigil_fraud::rules::Rules;
+use vigil_fraud::scorer::Scorer;
 use vigil_generator::{Generated, Generator, default_customers};
 use vigil_kafka::{KafkaConfig, KeyedProducer, end_offsets, ensure_topic, read_topic};
+use vigil_pipeline::alert::{AlertPolicy, render};
+use vigil_pipeline::archive;
+use vigil_pipeline::local::{LocalStore, Outbox};
+use vigil_pipeline::score::ScoreStage;
 
 use crate::DemoArgs;
 
 const PARTITIONS: i32 = 3;
 const CHUNK: usize = 5_000;
+/// Records per archive object, as an event source mapping's batch size would make them.
+const ARCHIVE_BATCH: usize = 500;
+const PROCESSED_TOPIC: &str = "processed_transactions";
 
 fn bar(len: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64).with_message(what.to_owned());
@@ -30,27 +37,31 @@ fn bar(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-fn write_ndjson<'a>(path: &Path, records: impl Iterator<Item = &'a Transaction>) -> Result<()> {
-    let mut out =
-        BufWriter::new(File::create(path).with_context(|| format!("creating {}", path.display()))?);
-    for t in records {
-        serde_json::to_writer(&mut out, t)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
 fn rate(count: usize, took: Duration) -> String {
     format!("{:.0}/s", count as f64 / took.as_secs_f64().max(1e-9))
+}
+
+/// A record as a topic holds it.
+struct Message {
+    partition: i32,
+    offset: i64,
+    payload: Vec<u8>,
+}
+
+/// FNV-1a, to spread keys over partitions as a keyed producer does (one key, one partition).
+fn partition_of(key: &str) -> i32 {
+    let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (h % PARTITIONS as u64) as i32
 }
 
 pub async fn run(args: &DemoArgs) -> Result<()> {
     let customers = default_customers()?;
     let settings = args.generator.config();
     let count = args.count as usize;
-    let dir = args.out.join("transactions");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     eprintln!(
         "Vigil demo: {count} transactions, fraud rate {}, seed {}, results in {}",
         settings.fraud_rate,
@@ -64,7 +75,6 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         .inspect(|_| progress.inc(1))
         .collect();
     progress.finish();
-
     let mut by_pattern: BTreeMap<&str, usize> = BTreeMap::new();
     for g in &generated {
         if let Some(p) = g.pattern {
@@ -77,27 +87,38 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         .map(|(p, n)| format!("{p} {n}"))
         .collect::<Vec<_>>()
         .join(", ");
-
     let mut lines = vec![format!(
         "transactions generated  {count} ({fraud} in fraud patterns: {patterns})"
     )];
-    let records_path = dir.join("transactions.ndjson");
-    match &args.broker {
+
+    let messages = match &args.broker {
         Some(broker) => {
-            lines.extend(through_broker(broker, &args.topic, &generated, &records_path).await?)
+            let (messages, summary) = through_broker(broker, &args.topic, &generated).await?;
+            lines.extend(summary);
+            messages
         }
         None => {
-            write_ndjson(&records_path, generated.iter().map(|g| &g.transaction))?;
+            // In process: the records keep the partition and offset a keyed topic would give them.
+            let mut next_offset = [0i64; PARTITIONS as usize];
+            let mut messages = Vec::with_capacity(generated.len());
+            for g in &generated {
+                let partition = partition_of(&g.transaction.entity_id);
+                let offset = &mut next_offset[partition as usize];
+                messages.push(Message {
+                    partition,
+                    offset: *offset,
+                    payload: serde_json::to_vec(&g.transaction)?,
+                });
+                *offset += 1;
+            }
             lines.push(
                 "stages                  in process (pass --broker HOST:PORT to go through Kafka)"
                     .into(),
             );
+            messages
         }
-    }
-    lines.push(format!(
-        "records written to      {}",
-        records_path.display()
-    ));
+    };
+    lines.extend(process(args, &messages).await?);
 
     println!("\nVigil demo summary");
     for line in lines {
@@ -106,14 +127,112 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
+/// Score, alert and archive: the three consumers of the pipeline, run one after the other.
+async fn process(args: &DemoArgs, messages: &[Message]) -> Result<Vec<String>> {
+    let mut stage = ScoreStage::new(Scorer::new(default_model()?, Rules::default_rules()));
+    let progress = bar(messages.len(), "score");
+    let began = Instant::now();
+    let mut processed: Vec<(i32, i64, ProcessedTransaction)> = Vec::with_capacity(messages.len());
+    let mut dead_letters = 0;
+    for m in messages {
+        match stage.process(&m.payload, Utc::now()) {
+            Ok(p) => processed.push((m.partition, m.offset, p)),
+            Err(dead) => {
+                dead_letters += 1;
+                progress.suspend(|| {
+                    eprintln!(
+                        "dead letter (partition {}, offset {}): {}",
+                        m.partition, m.offset, dead.reason
+                    )
+                });
+            }
+        }
+        progress.inc(1);
+    }
+    progress.finish();
+    let score_time = began.elapsed();
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, _, p) in &processed {
+        *outcomes.entry(p.fd.outcome.to_string()).or_default() += 1;
+    }
+
+    let outbox_dir = args.out.join("outbox");
+    let outbox = Outbox::new(&outbox_dir, "vigil@localhost", "fraud-team@localhost");
+    let policy = AlertPolicy {
+        on_review: args.alert_on_review,
+    };
+    let mut alerts = 0;
+    for (_, _, p) in processed
+        .iter()
+        .filter(|(_, _, p)| policy.wants(p.fd.outcome))
+    {
+        let alert = render(p);
+        outbox
+            .notify(&alert.event_id, &alert.subject, &alert.body)
+            .await?;
+        alerts += 1;
+    }
+
+    let store = LocalStore::new(&args.out);
+    let mut by_partition: BTreeMap<i32, Vec<(i64, ProcessedTransaction)>> = BTreeMap::new();
+    for (partition, offset, p) in processed {
+        by_partition.entry(partition).or_default().push((offset, p));
+    }
+    let began = Instant::now();
+    let mut objects = 0;
+    for (partition, records) in &by_partition {
+        for batch in records.chunks(ARCHIVE_BATCH) {
+            let first_offset = batch[0].0;
+            let batch: Vec<ProcessedTransaction> = batch.iter().map(|(_, p)| p.clone()).collect();
+            let key = archive::key(PROCESSED_TOPIC, *partition, first_offset, &batch);
+            store
+                .put(
+                    &ObjectRef::new("archive", key),
+                    archive::ndjson(&batch)?,
+                    "application/x-ndjson",
+                )
+                .await?;
+            objects += 1;
+        }
+    }
+    let archive_time = began.elapsed();
+    let scored: usize = outcomes.values().sum();
+    let outcome_text = outcomes
+        .iter()
+        .map(|(o, n)| format!("{o} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(vec![
+        format!(
+            "scored                  {scored} ({outcome_text}); {dead_letters} dead letters; {} customers; {} ({})",
+            stage.entities(),
+            format_args!("{:.2} s", score_time.as_secs_f64()),
+            rate(scored, score_time)
+        ),
+        format!(
+            "alerts                  {alerts} in {} (on block{})",
+            outbox_dir.display(),
+            if args.alert_on_review {
+                " and review"
+            } else {
+                ""
+            }
+        ),
+        format!(
+            "archive                 {objects} objects under {} in {:.2} s",
+            Path::new(&args.out).join("archive/processed").display(),
+            archive_time.as_secs_f64()
+        ),
+    ])
+}
+
 /// Produces the records to `topic`, reads them back from where the topic ended before,
 /// and checks that every record arrived intact, keyed by customer.
 async fn through_broker(
     broker: &str,
     topic: &str,
     generated: &[Generated],
-    path: &Path,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<Message>, Vec<String>)> {
     let config = KafkaConfig::new(broker).context("--broker")?;
     ensure_topic(&config, topic, PARTITIONS)
         .await
@@ -158,7 +277,7 @@ async fn through_broker(
         progress.clone(),
         generated.len(),
     );
-    let messages = tokio::task::spawn_blocking(move || {
+    let read = tokio::task::spawn_blocking(move || {
         read_topic(
             &c,
             &t,
@@ -178,8 +297,7 @@ async fn through_broker(
         .collect();
     let (mut intact, mut altered, mut foreign) = (0, 0, 0);
     let mut partitions_of: HashMap<String, HashSet<i32>> = HashMap::new();
-    let mut received = Vec::with_capacity(messages.len());
-    for m in &messages {
+    for m in &read {
         let Ok(t) = serde_json::from_slice::<Transaction>(&m.payload) else {
             foreign += 1;
             continue;
@@ -194,20 +312,18 @@ async fn through_broker(
             None => foreign += 1,
         }
         partitions_of
-            .entry(t.entity_id.clone())
+            .entry(t.entity_id)
             .or_default()
             .insert(m.partition);
-        received.push(t);
     }
-    write_ndjson(path, received.iter())?;
-    let split = partitions_of.values().filter(|p| p.len() > 1).count();
     if intact != generated.len() {
         bail!(
             "{intact} of {} records came back intact ({altered} altered, {foreign} foreign)",
             generated.len()
         );
     }
-    Ok(vec![
+    let split = partitions_of.values().filter(|p| p.len() > 1).count();
+    let summary = vec![
         format!(
             "produced                {} to `{topic}` on {broker} in {:.2} s ({})",
             generated.len(),
@@ -215,14 +331,19 @@ async fn through_broker(
             rate(generated.len(), produce_time)
         ),
         format!(
-            "consumed back           {intact} intact, 0 altered, in {:.2} s ({})",
+            "consumed back           {intact} intact, in {:.2} s ({}); {} customers, {split} split over partitions",
             consume_time.as_secs_f64(),
-            rate(intact, consume_time)
+            rate(intact, consume_time),
+            partitions_of.len()
         ),
-        format!(
-            "customers               {} ({} split over partitions)",
-            partitions_of.len(),
-            split
-        ),
-    ])
+    ];
+    let messages = read
+        .into_iter()
+        .map(|m| Message {
+            partition: m.partition,
+            offset: m.offset,
+            payload: m.payload,
+        })
+        .collect();
+    Ok((messages, summary))
 }

@@ -22,4 +22,6 @@ pub enum Error {
     Json(#[from] serde_json::Error),
     #[error("fraud scorer: {0}")]
     Scorer(String),
+    #[error("notifier: {0}")]
+    Notify(String),
 }

@@ -10,5 +10,5 @@ pub mod seed;
 pub mod transaction;
 
 pub use error::Error;
-pub use ports::{FraudScorer, ObjectRef, ObjectStore};
+pub use ports::{FraudScorer, Notifier, ObjectRef, ObjectStore};
 pub use transaction::{FraudAssessment, Outcome, ProcessedTransaction, RuleResult, Transaction};

@@ -76,3 +76,14 @@ pub trait FraudScorer: Send + Sync {
         transaction: &Transaction,
     ) -> impl Future<Output = Result<FraudAssessment, Error>> + Send;
 }
+
+/// Sends an alert (SNS on AWS, an outbox of `.eml` files locally). `id` names the alert, so
+/// that sending the same alert again replaces it where the channel allows.
+pub trait Notifier: Send + Sync {
+    fn notify(
+        &self,
+        id: &str,
+        subject: &str,
+        body: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+}

@@ -1,0 +1,23 @@
+//! The transaction pipeline's stages as plain functions over records, shared by the Lambda
+//! functions and the local runner: [`score`] (transaction → processed transaction, or a
+//! dead letter), [`alert`] (processed transaction → masked alert e-mail), [`archive`]
+//! (a batch → one NDJSON object under a retry-stable key). [`local`] has the local
+//! adapters: a directory for S3 and an outbox of `.eml` files for SNS.
+
+pub mod alert;
+pub mod archive;
+pub mod local;
+pub mod score;
+
+/// The one error type of `vigil-pipeline`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}

@@ -1,0 +1,139 @@
+//! The scoring stage: decode a transaction, score it, time it as the original did.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use vigil_core::{ProcessedTransaction, Transaction};
+use vigil_fraud::features::MemoryStore;
+use vigil_fraud::input::{Event, parse_time};
+use vigil_fraud::scorer::Scorer;
+
+/// A record that could not be scored, with the reason (never the record's values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub reason: String,
+    pub payload: Vec<u8>,
+}
+
+/// Scores transactions with the built-in model and rules, keeping entity state in memory.
+pub struct ScoreStage {
+    scorer: Scorer,
+    store: MemoryStore,
+}
+
+impl ScoreStage {
+    pub fn new(scorer: Scorer) -> Self {
+        Self {
+            scorer,
+            store: MemoryStore::default(),
+        }
+    }
+
+    /// Entities whose state is held.
+    pub fn entities(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Scores one record as received at `received`. `ttdf` is the time from the event to
+    /// the decision, `proc_time` the stage's own time, `frauddetector_time` the model's.
+    pub fn process(
+        &mut self,
+        payload: &[u8],
+        received: DateTime<Utc>,
+    ) -> Result<ProcessedTransaction, DeadLetter> {
+        let began = Instant::now();
+        let dead = |reason: String| DeadLetter {
+            reason,
+            payload: payload.to_vec(),
+        };
+        let mut json = serde_json::Deserializer::from_slice(payload);
+        let transaction: Transaction =
+            serde_path_to_error::deserialize(&mut json).map_err(|e| {
+                // serde's message may quote the offending value (personal data): keep only the
+                // field's path and the kind of error.
+                let inner = e.inner();
+                let what = match inner.classify() {
+                    serde_json::error::Category::Data
+                        if inner.to_string().starts_with("missing field") =>
+                    {
+                        inner.to_string()
+                    }
+                    serde_json::error::Category::Data => "a value of the wrong type".to_owned(),
+                    serde_json::error::Category::Syntax => "malformed JSON".to_owned(),
+                    serde_json::error::Category::Eof => "truncated JSON".to_owned(),
+                    serde_json::error::Category::Io => "unreadable input".to_owned(),
+                };
+                let path = e.path().to_string();
+                if path == "." {
+                    dead(format!("not a transaction record: {what}"))
+                } else {
+                    dead(format!("not a transaction record: field `{path}`: {what}"))
+                }
+            })?;
+        let event = Event::from_transaction(&transaction).map_err(dead)?;
+        let mut fd = self.scorer.assess(&mut self.store, &event);
+        let event_time = parse_time(&transaction.event_time).unwrap_or(received);
+        fd.proc_time = began.elapsed().as_millis() as u64;
+        // Time from the event to the decision: its wait before arriving, plus this stage.
+        fd.ttdf = (received - event_time).num_milliseconds().max(0) as u64 + fd.proc_time;
+        Ok(ProcessedTransaction { transaction, fd })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vigil_fraud::model::default_model;
+    use vigil_fraud::rules::Rules;
+
+    use super::*;
+
+    fn stage() -> ScoreStage {
+        ScoreStage::new(Scorer::new(
+            default_model().unwrap(),
+            Rules::default_rules(),
+        ))
+    }
+
+    const GOOD: &str = r#"{"transaction_amt": 25.5, "email_address": "a@b.com", "ip_address": "1.2.3.4",
+        "transaction_currency": "usd", "event_id": "e1", "entity_id": "111-22-3333",
+        "event_time": "2024-01-01T00:00:00Z", "billing_longitude": "1", "billing_state": "VA",
+        "user_agent": "ua", "billing_street": "s", "billing_city": "c", "card_bin": "400000",
+        "customer_name": "N", "product_category": "home", "customer_job": "j", "phone": "555",
+        "billing_latitude": "2", "billing_zip": "3"}"#;
+
+    #[test]
+    fn scores_and_times_a_record() {
+        let mut s = stage();
+        let received: DateTime<Utc> = "2024-01-01T00:00:02Z".parse().unwrap();
+        let p = s.process(GOOD.as_bytes(), received).unwrap();
+        assert_eq!(p.transaction.event_id, "e1");
+        assert!(p.fd.ttdf >= 2_000, "{}", p.fd.ttdf);
+        assert!(p.fd.model_scores.contains_key("vigil_gbdt"));
+        assert_eq!(s.entities(), 1);
+    }
+
+    #[test]
+    fn bad_records_become_dead_letters_without_values() {
+        let mut s = stage();
+        let now = Utc::now();
+        for (payload, expected) in [
+            ("not json".to_owned(), "not a transaction record"),
+            (
+                GOOD.replace("\"transaction_amt\": 25.5", "\"transaction_amt\": \"lots\""),
+                "transaction_amt",
+            ),
+            (GOOD.replace("2024-01-01T00:00:00Z", "soon"), "event_time"),
+            (GOOD.replace("\"event_id\": \"e1\",", ""), "event_id"),
+        ] {
+            let dead = s.process(payload.as_bytes(), now).unwrap_err();
+            assert!(dead.reason.contains(expected), "{}", dead.reason);
+            assert!(
+                !dead.reason.contains("a@b.com") && !dead.reason.contains("111-22"),
+                "{}",
+                dead.reason
+            );
+            assert_eq!(dead.payload, payload.as_bytes());
+        }
+        assert_eq!(s.entities(), 0);
+    }
+}
