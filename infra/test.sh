@@ -19,10 +19,10 @@ step "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
 step "Lints (cargo clippy -D warnings)"
-cargo clippy --release --workspace --all-targets --all-features --quiet -- -D warnings
+cargo clippy --release --workspace --all-targets --quiet -- -D warnings
 
 step "Tests (cargo test)"
 export VIGIL_TEST_BROKER="127.0.0.1:$VIGIL_KAFKA_PORT"
 export VIGIL_TEST_S3_ENDPOINT="http://127.0.0.1:$VIGIL_MOTO_PORT"
 export VIGIL_SHARED_DATA="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
-cargo test --release --workspace --all-targets --all-features
+cargo test --release --workspace --all-targets

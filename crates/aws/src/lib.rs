@@ -8,6 +8,8 @@ pub mod dynamodb;
 pub mod frauddetector;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "sns")]
+pub mod sns;
 
 /// Loads the AWS configuration the usual way (environment, profile, instance role).
 /// `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_S3`, …) points the clients at a local stand-in.

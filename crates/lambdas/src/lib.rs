@@ -1,6 +1,8 @@
 //! The Lambda functions' logic, kept out of the binaries so that it is unit-tested and
 //! shared with the `vigil` command; each binary in `src/bin` only wires adapters.
 
+pub mod consumers;
+pub mod msk;
 pub mod produce;
 
 /// Sets up JSON logs for CloudWatch, with the level from `RUST_LOG` (default `info`).
@@ -27,6 +29,8 @@ pub enum Error {
     Kafka(#[from] vigil_kafka::Error),
     #[error(transparent)]
     Generator(#[from] vigil_generator::Error),
+    #[error("{0}")]
+    Downstream(String),
     #[error("{failed} of {total} records were not delivered to `{topic}` (first: {first})")]
     Delivery {
         topic: String,

@@ -3,66 +3,13 @@
 //! records arrive in a real broker. Needs `cargo lambda` on PATH and `VIGIL_TEST_BROKER`
 //! (the README's test command provides both).
 
+mod common;
+
 use std::collections::HashSet;
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use vigil_core::Transaction;
 use vigil_kafka::{KafkaConfig, ensure_topic, read_topic};
-
-/// Stops the emulator and the function it started (one process group) when dropped.
-struct Watch(Child);
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn invoke(port: u16) -> serde_json::Value {
-    let out = Command::new("cargo")
-        .args([
-            "lambda",
-            "invoke",
-            "produce-transactions",
-            "--invoke-address",
-            "127.0.0.1",
-        ])
-        .args([
-            "--invoke-port",
-            &port.to_string(),
-            "--output-format",
-            "json",
-        ])
-        .arg("--data-file")
-        .arg(workspace_root().join("infra/events/eventbridge-schedule.json"))
-        .output()
-        .expect("cargo lambda is not installed: run the tests with infra/test.sh");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "invoke failed: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-}
 
 #[tokio::test]
 async fn scheduled_invocation_produces_records_to_the_broker() {
@@ -73,44 +20,17 @@ async fn scheduled_invocation_produces_records_to_the_broker() {
     let topic = format!("vigil-test-lambda-{}", uuid::Uuid::new_v4().simple());
     ensure_topic(&config, &topic, 2).await.unwrap();
 
-    let port = free_port();
-    let child = Command::new("cargo")
-        .args([
-            "lambda",
-            "watch",
-            "--release",
-            "--ignore-changes",
-            "--quiet",
-        ])
-        .args([
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-            &port.to_string(),
-        ])
-        .args(["--env-var", &format!("KAFKA_BOOTSTRAP_SERVERS={broker}")])
-        .args(["--env-var", &format!("TRANSACTIONS_TOPIC={topic}")])
-        .args(["--env-var", "TRANSACTION_COUNT=25"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("cargo lambda is not installed: run the tests with infra/test.sh");
-    let _watch = Watch(child);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "cargo lambda watch did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-
-    let first = invoke(port);
+    let watch = common::watch(&[
+        ("KAFKA_BOOTSTRAP_SERVERS", &broker),
+        ("TRANSACTIONS_TOPIC", &topic),
+        ("TRANSACTION_COUNT", "25"),
+    ]);
+    let fixture = common::workspace_root().join("infra/events/eventbridge-schedule.json");
+    let first = common::invoke(&watch, "produce-transactions", &fixture);
     assert_eq!(first["produced"], 25, "{first}");
     assert_eq!(first["topic"], topic.as_str());
     // The same scheduled event again (a retry) yields the same records, not new ones.
-    let second = invoke(port);
+    let second = common::invoke(&watch, "produce-transactions", &fixture);
     assert_eq!(second["seed"], first["seed"]);
 
     let (c, t) = (config.clone(), topic.clone());
