@@ -113,10 +113,13 @@ async fn a_batch_delivered_twice_leaves_one_object_per_partition() {
 
     let aws = common::aws_env(&endpoint);
     let extra = [("ARCHIVE_BUCKET", bucket.clone())];
-    let watch = common::watch(&env_for(&aws, &extra));
+    let watch = common::watch(
+        env!("CARGO_BIN_EXE_archive-transactions"),
+        &env_for(&aws, &extra),
+    );
     let (event, records) = msk_event("archive");
-    let first = common::invoke(&watch, "archive-transactions", &event);
-    let second = common::invoke(&watch, "archive-transactions", &event);
+    let first = common::invoke(&watch, &event);
+    let second = common::invoke(&watch, &event);
     assert_eq!(first, second, "a retry writes the same objects");
     assert_eq!(first["skipped"], 1, "{first}");
 
@@ -180,9 +183,12 @@ async fn blocks_are_published_to_sns_masked() {
 
     let aws = common::aws_env(&endpoint);
     let extra = [("ALERT_TOPIC_ARN", arn.clone())];
-    let watch = common::watch(&env_for(&aws, &extra));
+    let watch = common::watch(
+        env!("CARGO_BIN_EXE_alert-transactions"),
+        &env_for(&aws, &extra),
+    );
     let (event, records) = msk_event("alert");
-    let summary = common::invoke(&watch, "alert-transactions", &event);
+    let summary = common::invoke(&watch, &event);
     let blocks = records
         .iter()
         .filter(|r| r.fd.outcome == Outcome::Block)

@@ -20,17 +20,20 @@ async fn scheduled_invocation_produces_records_to_the_broker() {
     let topic = format!("vigil-test-lambda-{}", uuid::Uuid::new_v4().simple());
     ensure_topic(&config, &topic, 2).await.unwrap();
 
-    let watch = common::watch(&[
-        ("KAFKA_BOOTSTRAP_SERVERS", &broker),
-        ("TRANSACTIONS_TOPIC", &topic),
-        ("TRANSACTION_COUNT", "25"),
-    ]);
+    let watch = common::watch(
+        env!("CARGO_BIN_EXE_produce-transactions"),
+        &[
+            ("KAFKA_BOOTSTRAP_SERVERS", &broker),
+            ("TRANSACTIONS_TOPIC", &topic),
+            ("TRANSACTION_COUNT", "25"),
+        ],
+    );
     let fixture = common::workspace_root().join("infra/events/eventbridge-schedule.json");
-    let first = common::invoke(&watch, "produce-transactions", &fixture);
+    let first = common::invoke(&watch, &fixture);
     assert_eq!(first["produced"], 25, "{first}");
     assert_eq!(first["topic"], topic.as_str());
     // The same scheduled event again (a retry) yields the same records, not new ones.
-    let second = common::invoke(&watch, "produce-transactions", &fixture);
+    let second = common::invoke(&watch, &fixture);
     assert_eq!(second["seed"], first["seed"]);
 
     let (c, t) = (config.clone(), topic.clone());

@@ -7,17 +7,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Stops the emulator and the functions it started (one process group) when dropped.
+/// The Lambda Runtime API emulator and one function binary attached to it; both are
+/// stopped when dropped.
 pub struct Watch {
-    child: Child,
+    emulator: Child,
+    function: Child,
     pub port: u16,
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let _ = self.child.wait();
+        for child in [&mut self.function, &mut self.emulator] {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -25,59 +29,60 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Starts `cargo lambda watch` with these environment variables for the functions.
-pub fn watch(env: &[(&str, &str)]) -> Watch {
+/// Starts `cargo lambda watch --only-lambda-apis` (the Runtime API, without building
+/// anything) and runs `binary` (the one this test build made) against it, with `env`.
+pub fn watch(binary: &str, env: &[(&str, &str)]) -> Watch {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut command = Command::new("cargo");
-    command
-        .args([
-            "lambda",
-            "watch",
-            "--release",
-            "--ignore-changes",
-            "--quiet",
-        ])
+    let emulator = Command::new("cargo")
+        .args(["lambda", "watch", "--only-lambda-apis", "--quiet"])
         .args([
             "--invoke-address",
             "127.0.0.1",
             "--invoke-port",
             &port.to_string(),
-        ]);
-    for (k, v) in env {
-        command.args(["--env-var", &format!("{k}={v}")]);
-    }
-    let child = command
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .process_group(0)
         .spawn()
         .expect("cargo lambda is not installed: run the tests with infra/test.sh");
-    let watch = Watch { child, port };
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
             Instant::now() < deadline,
             "cargo lambda watch did not listen on {port}"
         );
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
     }
-    watch
+    let function = Command::new(binary)
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {binary}: {e}"));
+    Watch {
+        emulator,
+        function,
+        port,
+    }
 }
 
-/// `cargo lambda invoke FUNCTION --data-file FILE`, returning the raw output.
-pub fn invoke_raw(watch: &Watch, function: &str, data: &Path) -> Output {
+/// `cargo lambda invoke --data-file FILE` on the attached function, returning the raw output.
+pub fn invoke_raw(watch: &Watch, data: &Path) -> Output {
     Command::new("cargo")
-        .args([
-            "lambda",
-            "invoke",
-            function,
-            "--invoke-address",
-            "127.0.0.1",
-        ])
+        .args(["lambda", "invoke", "_", "--invoke-address", "127.0.0.1"])
         .args([
             "--invoke-port",
             &watch.port.to_string(),
@@ -91,8 +96,8 @@ pub fn invoke_raw(watch: &Watch, function: &str, data: &Path) -> Output {
 }
 
 /// Invokes and parses the function's JSON answer, failing the test on an error.
-pub fn invoke(watch: &Watch, function: &str, data: &Path) -> serde_json::Value {
-    let out = invoke_raw(watch, function, data);
+pub fn invoke(watch: &Watch, data: &Path) -> serde_json::Value {
+    let out = invoke_raw(watch, data);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
