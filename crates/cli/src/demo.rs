@@ -48,12 +48,9 @@ struct Message {
     payload: Vec<u8>,
 }
 
-/// FNV-1a, to spread keys over partitions as a keyed producer does (one key, one partition).
+/// Spreads keys over partitions as a keyed producer does (one key, one partition).
 fn partition_of(key: &str) -> i32 {
-    let h = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    (h % PARTITIONS as u64) as i32
+    (vigil_core::stable_hash(key) % PARTITIONS as u64) as i32
 }
 
 pub async fn run(args: &DemoArgs) -> Result<()> {

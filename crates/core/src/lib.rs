@@ -10,5 +10,15 @@ pub mod seed;
 pub mod transaction;
 
 pub use error::Error;
+
+/// FNV-1a: a hash that stays the same across runs, machines and Rust releases (std's
+/// hasher may change), for anything stored or shared: seeds, partitions, entity state.
+pub fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 pub use ports::{FraudScorer, Notifier, ObjectRef, ObjectStore};
-pub use transaction::{FraudAssessment, Outcome, ProcessedTransaction, RuleResult, Transaction};
+pub use transaction::{
+    FraudAssessment, Outcome, PRODUCT_CATEGORIES, ProcessedTransaction, RuleResult, Transaction,
+};

@@ -59,6 +59,24 @@ impl Transaction {
     ];
 }
 
+/// The product categories of the original data set.
+pub const PRODUCT_CATEGORIES: [&str; 14] = [
+    "entertainment",
+    "food_dining",
+    "gas_transport",
+    "grocery_net",
+    "grocery_pos",
+    "health_fitness",
+    "home",
+    "kids_pets",
+    "misc_net",
+    "misc_pos",
+    "personal_care",
+    "shopping_net",
+    "shopping_pos",
+    "travel",
+];
+
 /// What the scorer decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Timelike};
 use serde::{Deserialize, Serialize};
 
+use vigil_core::stable_hash;
+
 use crate::input::Event;
 
 /// Feature names, in the order of the vector the model sees.
@@ -45,22 +47,7 @@ pub fn feature_index(name: &str) -> Option<usize> {
 }
 
 /// Categories of the reference data; others share one code.
-pub const CATEGORIES: [&str; 14] = [
-    "entertainment",
-    "food_dining",
-    "gas_transport",
-    "grocery_net",
-    "grocery_pos",
-    "health_fitness",
-    "home",
-    "kids_pets",
-    "misc_net",
-    "misc_pos",
-    "personal_care",
-    "shopping_net",
-    "shopping_pos",
-    "travel",
-];
+pub use vigil_core::PRODUCT_CATEGORIES as CATEGORIES;
 
 const STATES: [&str; 51] = [
     "AK", "AL", "AR", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "HI", "IA", "ID", "IL", "IN",
@@ -87,13 +74,6 @@ fn state_code(state: &str) -> f32 {
 fn bin_number(bin: &str) -> f32 {
     let digits: String = bin.chars().filter(char::is_ascii_digit).take(6).collect();
     digits.parse::<u32>().map_or(-1.0, |n| n as f32)
-}
-
-/// FNV-1a; stable across runs and releases, so that stored state stays valid.
-fn hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 const RING: usize = 32;
@@ -166,8 +146,8 @@ impl Parts {
             hour: when.hour() as usize,
             weekday: when.weekday().num_days_from_monday(),
             category: category_code(&e.category),
-            ip: hash(&e.ip_address),
-            agent: hash(&e.user_agent),
+            ip: stable_hash(&e.ip_address),
+            agent: stable_hash(&e.user_agent),
         }
     }
 }

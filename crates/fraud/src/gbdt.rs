@@ -770,54 +770,30 @@ pub fn train(
                 node_value[(1 << d) - 1 + k] = leaf_value(node.g, node.h);
             }
             let mut next = Vec::with_capacity(level.len() * 2);
-            if params.kind == TreeKind::Depthwise && params.level_feature {
-                let chosen = best_level_feature(&level, &binned, &allowed, &grad, &hess, params);
-                for (k, node) in level.into_iter().enumerate() {
-                    let id = (1 << d) - 1 + k;
-                    let split = chosen
-                        .as_ref()
-                        .and_then(|(f, bins)| bins[k].map(|b| (*f, b)));
-                    if let Some((f, _)) = &chosen {
-                        feature[id] = *f as u16; // the level's feature, even where a node passes through
-                    }
-                    let (left, right) = match split {
-                        Some((f, bin)) => {
-                            threshold[id] = edges[f][bin];
-                            node.rows
-                                .iter()
-                                .partition(|&&r| binned[f][r as usize] as usize <= bin)
-                        }
-                        None => (node.rows, Vec::new()),
-                    };
-                    let (gl, hl) = left.iter().fold((0.0, 0.0), |(g, h), &r| {
-                        (g + grad[r as usize], h + hess[r as usize])
-                    });
-                    let (gr, hr) = (node.g - gl, node.h - hl);
-                    next.push(Node {
-                        rows: left,
-                        g: gl,
-                        h: hl,
-                    });
-                    next.push(Node {
-                        rows: right,
-                        g: gr,
-                        h: hr,
-                    });
-                }
-                level = next;
-                continue;
-            }
             if params.kind == TreeKind::Depthwise {
+                // One feature for the whole level, or each node's own best split.
+                let chosen = if params.level_feature {
+                    best_level_feature(&level, &binned, &allowed, &grad, &hess, params)
+                } else {
+                    None
+                };
                 for (k, node) in level.into_iter().enumerate() {
                     let id = (1 << d) - 1 + k;
-                    let split = best_level_split(
-                        std::slice::from_ref(&node),
-                        &binned,
-                        &allowed,
-                        &grad,
-                        &hess,
-                        params,
-                    );
+                    let split = match &chosen {
+                        Some((f, bins)) => {
+                            feature[id] = *f as u16; // even where the node passes through
+                            bins[k].map(|b| (*f, b))
+                        }
+                        None if params.level_feature => None,
+                        None => best_level_split(
+                            std::slice::from_ref(&node),
+                            &binned,
+                            &allowed,
+                            &grad,
+                            &hess,
+                            params,
+                        ),
+                    };
                     let (left, right) = match split {
                         Some((f, bin)) => {
                             feature[id] = f as u16;

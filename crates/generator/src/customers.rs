@@ -58,13 +58,6 @@ impl Customer {
     }
 }
 
-/// FNV-1a: a stable hash (std's hasher may change between Rust releases).
-fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// Reads customers in the `ref_data.csv` layout.
 pub fn read_customers<R: Read>(input: R) -> Result<Vec<Customer>, Error> {
     let mut reader = csv::ReaderBuilder::new()
@@ -85,7 +78,7 @@ pub fn read_customers<R: Read>(input: R) -> Result<Vec<Customer>, Error> {
         }
         let f = |n: usize| r[n].trim().to_owned();
         customers.push(Customer {
-            habit: stable_hash(&r[0]),
+            habit: vigil_core::stable_hash(&r[0]),
             entity_id: f(0),
             card_bin: f(1),
             customer_name: f(2),

@@ -7,23 +7,7 @@ use vigil_core::Transaction;
 
 use crate::{Customer, FraudPattern};
 
-/// The product categories of the original data set.
-pub const CATEGORIES: [&str; 14] = [
-    "entertainment",
-    "food_dining",
-    "gas_transport",
-    "grocery_net",
-    "grocery_pos",
-    "health_fitness",
-    "home",
-    "kids_pets",
-    "misc_net",
-    "misc_pos",
-    "personal_care",
-    "shopping_net",
-    "shopping_pos",
-    "travel",
-];
+pub use vigil_core::PRODUCT_CATEGORIES as CATEGORIES;
 
 /// Browsers and tools a customer never uses: what account misuse looks like.
 const UNUSUAL_AGENTS: [&str; 5] = [

@@ -136,7 +136,7 @@ pub fn request_from_event(
     // A scheduled event's id seeds the generator: a retry of the same event gives the same records.
     let seed = overrides
         .seed
-        .or_else(|| event_id.as_deref().map(stable_seed))
+        .or_else(|| event_id.as_deref().map(vigil_core::stable_hash))
         .unwrap_or_else(|| now.timestamp_nanos_opt().unwrap_or_default() as u64);
     let generator = GeneratorConfig {
         fraud_rate,
@@ -146,12 +146,6 @@ pub fn request_from_event(
     };
     generator.validate()?;
     Ok(ProduceRequest { count, generator })
-}
-
-fn stable_seed(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// What an invocation returns.
