@@ -4,6 +4,7 @@
 pub mod consumers;
 pub mod msk;
 pub mod produce;
+pub mod score;
 
 /// Sets up JSON logs for CloudWatch, with the level from `RUST_LOG` (default `info`).
 pub fn init_logging() {
