@@ -6,6 +6,22 @@ pub mod msk;
 pub mod produce;
 pub mod score;
 
+/// The brokers from `KAFKA_BOOTSTRAP_SERVERS` (required) and `KAFKA_SECURITY_PROTOCOL`.
+pub fn kafka_from_vars(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<vigil_kafka::KafkaConfig, Error> {
+    let servers = var("KAFKA_BOOTSTRAP_SERVERS")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            Error::Config("KAFKA_BOOTSTRAP_SERVERS is not set (the brokers' host:port list)".into())
+        })?;
+    let mut kafka = vigil_kafka::KafkaConfig::new(&servers)?;
+    if let Some(protocol) = var("KAFKA_SECURITY_PROTOCOL") {
+        kafka = kafka.with_security_protocol(&protocol)?;
+    }
+    Ok(kafka)
+}
+
 /// Sets up JSON logs for CloudWatch, with the level from `RUST_LOG` (default `info`).
 pub fn init_logging() {
     tracing_subscriber::fmt()

@@ -34,17 +34,7 @@ impl ProduceSettings {
     /// `KAFKA_BOOTSTRAP_SERVERS` (required), `KAFKA_SECURITY_PROTOCOL` (plaintext),
     /// `TRANSACTIONS_TOPIC` (transactions), `TRANSACTION_COUNT` (50), `FRAUD_RATE` (0.05).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let servers = var("KAFKA_BOOTSTRAP_SERVERS")
-            .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| {
-                Error::Config(
-                    "KAFKA_BOOTSTRAP_SERVERS is not set (the brokers' host:port list)".into(),
-                )
-            })?;
-        let mut kafka = KafkaConfig::new(&servers)?;
-        if let Some(protocol) = var("KAFKA_SECURITY_PROTOCOL") {
-            kafka = kafka.with_security_protocol(&protocol)?;
-        }
+        let kafka = crate::kafka_from_vars(&var)?;
         let topic = var("TRANSACTIONS_TOPIC").unwrap_or_else(|| "transactions".into());
         if topic.trim().is_empty() {
             return Err(Error::Config("TRANSACTIONS_TOPIC is empty".into()));

@@ -24,17 +24,7 @@ impl ScoreSettings {
     /// `KAFKA_BOOTSTRAP_SERVERS` (required), `KAFKA_SECURITY_PROTOCOL`, `PROCESSED_TOPIC`
     /// (`processed_transactions`), `DEAD_LETTER_TOPIC` (`transactions_dead_letters`).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let servers = var("KAFKA_BOOTSTRAP_SERVERS")
-            .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| {
-                Error::Config(
-                    "KAFKA_BOOTSTRAP_SERVERS is not set (the brokers' host:port list)".into(),
-                )
-            })?;
-        let mut kafka = KafkaConfig::new(&servers)?;
-        if let Some(protocol) = var("KAFKA_SECURITY_PROTOCOL") {
-            kafka = kafka.with_security_protocol(&protocol)?;
-        }
+        let kafka = crate::kafka_from_vars(&var)?;
         let topic = |name: &str, default: &str| -> Result<String, Error> {
             let t = var(name).unwrap_or_else(|| default.to_owned());
             if t.trim().is_empty() {
