@@ -72,10 +72,15 @@ impl Event {
                 "transaction_amt is not a finite number within ±{MAX_AMOUNT:e}"
             ));
         }
-        Ok(Event {
+        Ok(Self::of(t, time.timestamp()))
+    }
+
+    /// The event of an already checked transaction at `time` (Unix seconds).
+    fn of(t: &Transaction, time: i64) -> Self {
+        Event {
             event_id: t.event_id.clone(),
             entity_id: t.entity_id.clone(),
-            time: time.timestamp(),
+            time,
             amount: t.transaction_amt,
             category: t.product_category.clone(),
             ip_address: t.ip_address.clone(),
@@ -83,7 +88,7 @@ impl Event {
             card_bin: t.card_bin.clone(),
             billing_state: t.billing_state.clone(),
             email: t.email_address.clone(),
-        })
+        }
     }
 }
 
@@ -191,18 +196,7 @@ impl<R: Read> LabeledReader<R> {
             billing_latitude: f(10).to_owned(),
             billing_zip: f(9).to_owned(),
         };
-        let event = Event {
-            event_id: transaction.event_id.clone(),
-            entity_id: transaction.entity_id.clone(),
-            time: time.timestamp(),
-            amount,
-            category: transaction.product_category.clone(),
-            ip_address: transaction.ip_address.clone(),
-            user_agent: transaction.user_agent.clone(),
-            card_bin: transaction.card_bin.clone(),
-            billing_state: transaction.billing_state.clone(),
-            email: transaction.email_address.clone(),
-        };
+        let event = Event::of(&transaction, time.timestamp());
         Ok(LabeledRow {
             label,
             event,
