@@ -24,5 +24,6 @@ cargo clippy --release --workspace --all-targets --quiet -- -D warnings
 step "Tests (cargo test)"
 export VIGIL_TEST_BROKER="127.0.0.1:$VIGIL_KAFKA_PORT"
 export VIGIL_TEST_S3_ENDPOINT="http://127.0.0.1:$VIGIL_MOTO_PORT"
+export VIGIL_TEST_TANSU="$TANSU_BIN" # tests that take a broker away start their own
 export VIGIL_SHARED_DATA="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
 cargo test --release --workspace --all-targets

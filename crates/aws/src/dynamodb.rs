@@ -36,6 +36,15 @@ impl DynamoStateTable {
         }
     }
 
+    /// A client from the shared AWS configuration.
+    pub fn from_sdk_config(
+        sdk: &aws_config::SdkConfig,
+        table: impl Into<String>,
+        ttl: Duration,
+    ) -> Self {
+        Self::new(Client::new(sdk), table, ttl)
+    }
+
     fn decode(&self, item: &HashMap<String, AttributeValue>) -> Result<(String, Versioned), Error> {
         let bad = |field: &str| {
             Error::StateStore(format!(

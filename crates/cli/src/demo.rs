@@ -1,56 +1,91 @@
-//! `vigil demo`: the transaction pipeline end to end on this machine: generate → (broker) →
-//! score → alert (outbox) → archive (local directory), with a closing summary.
+//! `vigil demo`: the transaction pipeline end to end on this machine: generate → score →
+//! alert (outbox) → archive (local directory), with a closing summary. In process, the
+//! stages run one after the other over batches; with `--broker`, a producer and three
+//! consumer groups (score, alert, archive) run at once through the broker, as on AWS. Both
+//! call the same batch functions as the Lambda functions (`vigil_pipeline::batch`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
-use vigil_core::{Notifier, ObjectRef, ObjectStore, ProcessedTransaction, Transaction};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use vigil_core::Outcome;
 use vigil_fraud::model::default_model;
 use vigil_fraud::rules::Rules;
 use vigil_fraud::scorer::Scorer;
 use vigil_generator::{Generated, Generator, default_customers};
-use vigil_kafka::{KafkaConfig, KeyedProducer, end_offsets, ensure_topic, read_topic};
-use vigil_pipeline::alert::{AlertPolicy, render};
-use vigil_pipeline::archive;
+use vigil_kafka::{
+    GroupReader, KafkaConfig, KeyedProducer, ReadMessage, end_offsets, ensure_topic,
+};
+use vigil_pipeline::alert::AlertPolicy;
+use vigil_pipeline::batch::{self, Record};
 use vigil_pipeline::local::{LocalStore, Outbox};
 use vigil_pipeline::score::ScoreStage;
 
 use crate::DemoArgs;
 
 const PARTITIONS: i32 = 3;
-const CHUNK: usize = 5_000;
-/// Records per archive object, as an event source mapping's batch size would make them.
-const ARCHIVE_BATCH: usize = 500;
+/// Records per batch, as an event source mapping's batch size would make them.
+const BATCH: usize = 500;
 const PROCESSED_TOPIC: &str = "processed_transactions";
+const DEAD_LETTER_TOPIC: &str = "transactions_dead_letters";
+const ARCHIVE_BUCKET: &str = "archive";
+/// How long a stage keeps re-sending what the broker did not acknowledge.
+const DELIVERY_BUDGET: Duration = Duration::from_secs(300);
+/// A stage that gets nothing for this long while records are still due gives up.
+const IDLE_LIMIT: Duration = Duration::from_secs(180);
+/// After this long without progress in any stage, the demo says it is waiting.
+const WAIT_NOTICE: Duration = Duration::from_secs(5);
 
-fn bar(len: usize, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len as u64).with_message(what.to_owned());
+fn style(bar: &ProgressBar) {
     bar.set_style(
         ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {elapsed})")
             .expect("constant template")
             .progress_chars("=> "),
     );
+}
+
+fn bar(len: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64).with_message(what.to_owned());
+    style(&bar);
     bar
+}
+
+/// A line on stderr above the progress bars (which are hidden when stderr is no terminal).
+fn say(bar: &ProgressBar, line: &str) {
+    bar.suspend(|| eprintln!("{line}"));
 }
 
 fn rate(count: usize, took: Duration) -> String {
     format!("{:.0}/s", count as f64 / took.as_secs_f64().max(1e-9))
 }
 
-/// A record as a topic holds it.
-struct Message {
-    partition: i32,
-    offset: i64,
-    payload: Vec<u8>,
-}
-
 /// Spreads keys over partitions as a keyed producer does (one key, one partition).
 fn partition_of(key: &str) -> i32 {
     (vigil_core::stable_hash(key) % PARTITIONS as u64) as i32
+}
+
+/// What the stages did, for the summary.
+#[derive(Default)]
+struct Tally {
+    outcomes: BTreeMap<Outcome, usize>,
+    dead_letters: usize,
+    entities: usize,
+    alerts: usize,
+    objects: usize,
+    archived: usize,
+    stage_times: Vec<(&'static str, usize, Duration)>,
+}
+
+fn scorer() -> Result<ScoreStage> {
+    Ok(ScoreStage::new(Scorer::new(
+        default_model()?,
+        Rules::default_rules(),
+    )))
 }
 
 pub async fn run(args: &DemoArgs) -> Result<()> {
@@ -88,34 +123,29 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         "transactions generated  {count} ({fraud} in fraud patterns: {patterns})"
     )];
 
-    let messages = match &args.broker {
+    let began = Instant::now();
+    let tally = match &args.broker {
         Some(broker) => {
-            let (messages, summary) = through_broker(broker, &args.topic, &generated).await?;
-            lines.extend(summary);
-            messages
+            lines.push(format!(
+                "stages                  through the broker on {broker}: a producer and the consumer groups score, alert, archive"
+            ));
+            through_broker(args, broker, &generated).await?
         }
         None => {
-            // In process: the records keep the partition and offset a keyed topic would give them.
-            let mut next_offset = [0i64; PARTITIONS as usize];
-            let mut messages = Vec::with_capacity(generated.len());
-            for g in &generated {
-                let partition = partition_of(&g.transaction.entity_id);
-                let offset = &mut next_offset[partition as usize];
-                messages.push(Message {
-                    partition,
-                    offset: *offset,
-                    payload: serde_json::to_vec(&g.transaction)?,
-                });
-                *offset += 1;
-            }
             lines.push(
                 "stages                  in process (pass --broker HOST:PORT to go through Kafka)"
                     .into(),
             );
-            messages
+            in_process(args, &generated).await?
         }
     };
-    lines.extend(process(args, &messages).await?);
+    let took = began.elapsed();
+    lines.extend(summary(args, &tally));
+    lines.push(format!(
+        "end to end              {count} transactions in {:.2} s ({})",
+        took.as_secs_f64(),
+        rate(count, took)
+    ));
 
     println!("\nVigil demo summary");
     for line in lines {
@@ -124,223 +154,427 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
-/// Score, alert and archive: the three consumers of the pipeline, run one after the other.
-async fn process(args: &DemoArgs, messages: &[Message]) -> Result<Vec<String>> {
-    let mut stage = ScoreStage::new(Scorer::new(default_model()?, Rules::default_rules()));
-    let progress = bar(messages.len(), "score");
-    let began = Instant::now();
-    let mut processed: Vec<(i32, i64, ProcessedTransaction)> = Vec::with_capacity(messages.len());
-    let mut dead_letters = 0;
-    for m in messages {
-        match stage.process(&m.payload, Utc::now()) {
-            Ok(p) => processed.push((m.partition, m.offset, p)),
-            Err(dead) => {
-                dead_letters += 1;
-                progress.suspend(|| {
-                    eprintln!(
-                        "dead letter (partition {}, offset {}): {}",
-                        m.partition, m.offset, dead.reason
-                    )
-                });
-            }
-        }
-        progress.inc(1);
-    }
-    progress.finish();
-    let score_time = began.elapsed();
-    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, _, p) in &processed {
-        *outcomes.entry(p.fd.outcome.to_string()).or_default() += 1;
-    }
-
-    let outbox_dir = args.out.join("outbox");
-    let outbox = Outbox::new(&outbox_dir, "vigil@localhost", "fraud-team@localhost");
-    let policy = AlertPolicy {
-        on_review: args.alert_on_review,
-    };
-    let mut alerts = 0;
-    for (_, _, p) in processed
-        .iter()
-        .filter(|(_, _, p)| policy.wants(p.fd.outcome))
-    {
-        let alert = render(p);
-        outbox
-            .notify(&alert.event_id, &alert.subject, &alert.body)
-            .await?;
-        alerts += 1;
-    }
-
-    let store = LocalStore::new(&args.out);
-    let mut by_partition: BTreeMap<i32, Vec<(i64, ProcessedTransaction)>> = BTreeMap::new();
-    for (partition, offset, p) in processed {
-        by_partition.entry(partition).or_default().push((offset, p));
-    }
-    let began = Instant::now();
-    let mut objects = 0;
-    for (partition, records) in &by_partition {
-        for batch in records.chunks(ARCHIVE_BATCH) {
-            let first_offset = batch[0].0;
-            let batch: Vec<ProcessedTransaction> = batch.iter().map(|(_, p)| p.clone()).collect();
-            let key = archive::key(PROCESSED_TOPIC, *partition, first_offset, &batch);
-            store
-                .put(
-                    &ObjectRef::new("archive", key),
-                    archive::ndjson(&batch)?,
-                    "application/x-ndjson",
-                )
-                .await?;
-            objects += 1;
-        }
-    }
-    let archive_time = began.elapsed();
-    let scored: usize = outcomes.values().sum();
-    let outcome_text = outcomes
+fn summary(args: &DemoArgs, tally: &Tally) -> Vec<String> {
+    let scored: usize = tally.outcomes.values().sum();
+    let outcome_text = tally
+        .outcomes
         .iter()
         .map(|(o, n)| format!("{o} {n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    Ok(vec![
-        format!(
-            "scored                  {scored} ({outcome_text}); {dead_letters} dead letters; {} customers; {} ({})",
-            stage.entities(),
-            format_args!("{:.2} s", score_time.as_secs_f64()),
-            rate(scored, score_time)
-        ),
-        format!(
-            "alerts                  {alerts} in {} (on block{})",
-            outbox_dir.display(),
-            if args.alert_on_review {
-                " and review"
-            } else {
-                ""
-            }
-        ),
-        format!(
-            "archive                 {objects} objects under {} in {:.2} s",
-            Path::new(&args.out).join("archive/processed").display(),
-            archive_time.as_secs_f64()
-        ),
-    ])
+    let mut lines = vec![format!(
+        "scored                  {scored} ({outcome_text}); {} dead letters; {} customers",
+        tally.dead_letters, tally.entities
+    )];
+    lines.push(format!(
+        "alerts                  {} in {} (on block{})",
+        tally.alerts,
+        args.out.join("outbox").display(),
+        if args.alert_on_review {
+            " and review"
+        } else {
+            ""
+        }
+    ));
+    lines.push(format!(
+        "archive                 {} records in {} objects under {}",
+        tally.archived,
+        tally.objects,
+        Path::new(&args.out).join("archive/processed").display(),
+    ));
+    for (stage, n, took) in &tally.stage_times {
+        lines.push(format!(
+            "{:<24}{n} records in {:.2} s ({})",
+            format!("  {stage}"),
+            took.as_secs_f64(),
+            rate(*n, *took)
+        ));
+    }
+    lines
 }
 
-/// Produces the records to `topic`, reads them back from where the topic ended before,
-/// and checks that every record arrived intact, keyed by customer.
-async fn through_broker(
-    broker: &str,
-    topic: &str,
-    generated: &[Generated],
-) -> Result<(Vec<Message>, Vec<String>)> {
-    let config = KafkaConfig::new(broker).context("--broker")?;
-    ensure_topic(&config, topic, PARTITIONS)
-        .await
-        .with_context(|| {
-            format!("is a Kafka-protocol broker listening on {broker}? (infra/stack.sh start)")
-        })?;
-    let (c, t) = (config.clone(), topic.to_owned());
-    let start = tokio::task::spawn_blocking(move || end_offsets(&c, &t)).await??;
+fn outbox(args: &DemoArgs) -> Outbox {
+    Outbox::new(
+        args.out.join("outbox"),
+        "vigil@localhost",
+        "fraud-team@localhost",
+    )
+}
 
-    let producer = KeyedProducer::new(&config)?;
-    let progress = bar(generated.len(), "produce");
-    let began = Instant::now();
-    let mut failed = 0;
-    for chunk in generated.chunks(CHUNK) {
-        let records = chunk
+fn policy(args: &DemoArgs) -> AlertPolicy {
+    AlertPolicy {
+        on_review: args.alert_on_review,
+    }
+}
+
+/// Gives records the partitions and offsets a keyed topic would.
+fn as_topic(topic: &str, keyed: impl IntoIterator<Item = (String, Vec<u8>)>) -> Vec<Record> {
+    let mut next_offset = [0i64; PARTITIONS as usize];
+    let mut records: Vec<Record> = keyed
+        .into_iter()
+        .map(|(key, value)| {
+            let partition = partition_of(&key);
+            let offset = &mut next_offset[partition as usize];
+            *offset += 1;
+            Record {
+                topic: topic.to_owned(),
+                partition,
+                offset: *offset - 1,
+                key: Some(key.into_bytes()),
+                value: Ok(value),
+            }
+        })
+        .collect();
+    records.sort_by_key(|r| (r.partition, r.offset));
+    records
+}
+
+/// The stages one after the other, each over batches of one partition.
+async fn in_process(args: &DemoArgs, generated: &[Generated]) -> Result<Tally> {
+    let mut tally = Tally::default();
+    let transactions = as_topic(
+        &args.topic,
+        generated
             .iter()
             .map(|g| {
                 Ok((
-                    g.transaction.entity_id.as_str(),
+                    g.transaction.entity_id.clone(),
                     serde_json::to_vec(&g.transaction)?,
                 ))
             })
-            .collect::<Result<Vec<_>, serde_json::Error>>()?;
-        let report = producer.send_all(topic, records).await;
-        failed += report.failed.len();
-        progress.inc(chunk.len() as u64);
-    }
-    progress.finish();
-    let produce_time = began.elapsed();
-    if failed > 0 {
-        bail!(
-            "{failed} of {} records were not delivered to {broker}",
-            generated.len()
-        );
-    }
-
-    let progress = bar(generated.len(), "consume");
-    let began = Instant::now();
-    let (c, t, p, expected) = (
-        config.clone(),
-        topic.to_owned(),
-        progress.clone(),
-        generated.len(),
+            .collect::<Result<Vec<_>>>()?,
     );
-    let read = tokio::task::spawn_blocking(move || {
-        read_topic(
-            &c,
-            &t,
-            &start,
-            expected,
-            Duration::from_secs(120),
-            &mut |n| p.set_position(n as u64),
-        )
-    })
-    .await??;
-    progress.finish();
-    let consume_time = began.elapsed();
 
-    let sent: HashMap<&str, &Transaction> = generated
-        .iter()
-        .map(|g| (g.transaction.event_id.as_str(), &g.transaction))
-        .collect();
-    let (mut intact, mut altered, mut foreign) = (0, 0, 0);
-    let mut partitions_of: HashMap<String, HashSet<i32>> = HashMap::new();
-    for m in &read {
-        let Ok(t) = serde_json::from_slice::<Transaction>(&m.payload) else {
-            foreign += 1;
-            continue;
-        };
-        match sent.get(t.event_id.as_str()) {
-            Some(original)
-                if **original == t && m.key.as_deref() == Some(t.entity_id.as_bytes()) =>
-            {
-                intact += 1
-            }
-            Some(_) => altered += 1,
-            None => foreign += 1,
+    let mut stage = scorer()?;
+    let progress = bar(transactions.len(), "score");
+    let began = Instant::now();
+    let mut processed = Vec::with_capacity(transactions.len());
+    for chunk in transactions.chunk_by(|a, b| a.partition == b.partition) {
+        for records in chunk.chunks(BATCH) {
+            let scored = batch::score(&mut stage, records, Utc::now())?;
+            tally.count(&scored);
+            processed.extend(scored.processed);
+            progress.inc(records.len() as u64);
         }
-        partitions_of
-            .entry(t.entity_id)
-            .or_default()
-            .insert(m.partition);
     }
-    if intact != generated.len() {
-        bail!(
-            "{intact} of {} records came back intact ({altered} altered, {foreign} foreign)",
-            generated.len()
-        );
+    progress.finish();
+    tally.entities = stage.entities();
+    tally
+        .stage_times
+        .push(("score", transactions.len(), began.elapsed()));
+    let processed = as_topic(PROCESSED_TOPIC, processed);
+
+    let outbox = outbox(args);
+    let began = Instant::now();
+    for records in processed.chunks(BATCH) {
+        tally.alerts += batch::alert(&outbox, policy(args), records).await?.alerts;
     }
-    let split = partitions_of.values().filter(|p| p.len() > 1).count();
-    let summary = vec![
-        format!(
-            "produced                {} to `{topic}` on {broker} in {:.2} s ({})",
-            generated.len(),
-            produce_time.as_secs_f64(),
-            rate(generated.len(), produce_time)
-        ),
-        format!(
-            "consumed back           {intact} intact, in {:.2} s ({}); {} customers, {split} split over partitions",
-            consume_time.as_secs_f64(),
-            rate(intact, consume_time),
-            partitions_of.len()
-        ),
-    ];
-    let messages = read
+    tally
+        .stage_times
+        .push(("alert", processed.len(), began.elapsed()));
+
+    let store = LocalStore::new(&args.out);
+    let began = Instant::now();
+    for chunk in processed.chunk_by(|a, b| a.partition == b.partition) {
+        for records in chunk.chunks(BATCH) {
+            let done = batch::archive(&store, ARCHIVE_BUCKET, records).await?;
+            tally.objects += done.objects.len();
+            tally.archived += done.records - done.skipped;
+        }
+    }
+    tally
+        .stage_times
+        .push(("archive", processed.len(), began.elapsed()));
+    Ok(tally)
+}
+
+impl Tally {
+    fn count(&mut self, scored: &batch::Scored) {
+        for (o, n) in &scored.outcomes {
+            *self.outcomes.entry(*o).or_default() += n;
+        }
+        self.dead_letters += scored.dead_letters.len();
+    }
+}
+
+fn to_records(topic: &str, messages: Vec<ReadMessage>) -> Vec<Record> {
+    messages
         .into_iter()
-        .map(|m| Message {
+        .map(|m| Record {
+            topic: topic.to_owned(),
             partition: m.partition,
             offset: m.offset,
-            payload: m.payload,
+            key: m.key,
+            value: Ok(m.payload),
         })
-        .collect();
-    Ok((messages, summary))
+        .collect()
+}
+
+/// Where a stage reads from: its consumer group, on a topic, from the offsets where this
+/// run began.
+struct Source {
+    config: KafkaConfig,
+    group: String,
+    topic: String,
+    start: vigil_kafka::StartOffsets,
+}
+
+/// A consumer group's loop: reads batches, hands each to `handle`, commits after it, until
+/// `due()` records have been read. A broker that cannot be reached is reported and waited
+/// for; a batch whose handling fails is not committed and stops the stage.
+fn consume(
+    source: &Source,
+    due: &dyn Fn() -> usize,
+    progress: &ProgressBar,
+    handle: &mut dyn FnMut(Vec<Record>) -> Result<()>,
+) -> Result<usize> {
+    let reader = GroupReader::new(&source.config, &source.group, &source.topic, &source.start)
+        .with_context(|| format!("joining consumer group {}", source.group))?;
+    let (mut seen, mut idle_since) = (0usize, Instant::now());
+    while seen < due() {
+        let messages = match reader.poll_batch(BATCH, Duration::from_millis(200)) {
+            Ok(m) => m,
+            Err(e) => {
+                say(progress, &format!("{}: {e}; retrying", source.group));
+                std::thread::sleep(Duration::from_millis(500));
+                Vec::new()
+            }
+        };
+        if messages.is_empty() {
+            let idle = idle_since.elapsed();
+            if idle > IDLE_LIMIT {
+                bail!(
+                    "{}: no records on `{}` for {} s ({seen} read, more due)",
+                    source.group,
+                    source.topic,
+                    IDLE_LIMIT.as_secs(),
+                );
+            }
+            continue;
+        }
+        idle_since = Instant::now();
+        let n = messages.len();
+        let positions: Vec<(i32, i64)> = messages.iter().map(|m| (m.partition, m.offset)).collect();
+        handle(to_records(&source.topic, messages))?;
+        let mut pause = Duration::from_millis(200);
+        while let Err(e) = reader.commit(&positions) {
+            if pause > Duration::from_secs(30) {
+                return Err(e).context(format!("{}: committing offsets", source.group));
+            }
+            say(
+                progress,
+                &format!("{}: committing offsets: {e}; retrying", source.group),
+            );
+            std::thread::sleep(pause);
+            pause *= 2;
+        }
+        seen += n;
+        progress.inc(n as u64);
+    }
+    Ok(seen)
+}
+
+/// How many processed records are due, once scoring has said; the bar learns it too.
+fn due(processed: &AtomicUsize, bar: &ProgressBar) -> usize {
+    let n = processed.load(Ordering::SeqCst);
+    if n != usize::MAX {
+        bar.set_length(n as u64);
+    }
+    n
+}
+
+/// A producer and three consumer groups at once, through the broker.
+async fn through_broker(args: &DemoArgs, broker: &str, generated: &[Generated]) -> Result<Tally> {
+    let config = KafkaConfig::new(broker).context("--broker")?;
+    for (topic, partitions) in [
+        (args.topic.as_str(), PARTITIONS),
+        (PROCESSED_TOPIC, PARTITIONS),
+        (DEAD_LETTER_TOPIC, 1),
+    ] {
+        ensure_topic(&config, topic, partitions)
+            .await
+            .with_context(|| {
+                format!("is a Kafka-protocol broker listening on {broker}? (infra/stack.sh start)")
+            })?;
+    }
+    // Each run has its own consumer groups, starting where the topics end now.
+    let run = format!("{:x}", Utc::now().timestamp_millis());
+    let source = |stage: &str, topic: &str| -> Result<Source> {
+        let (c, t) = (config.clone(), topic.to_owned());
+        Ok(Source {
+            start: end_offsets(&c, &t)?,
+            config: config.clone(),
+            group: format!("vigil-{stage}-{run}"),
+            topic: topic.to_owned(),
+        })
+    };
+    let score_source = source("score", &args.topic)?;
+    let alert_source = source("alert", PROCESSED_TOPIC)?;
+    let archive_source = source("archive", PROCESSED_TOPIC)?;
+
+    let bars = MultiProgress::new();
+    let count = generated.len();
+    let produce_bar = bars.add(bar(count, "produce"));
+    let score_bar = bars.add(bar(count, "score"));
+    let alert_bar = bars.add(bar(count, "alert"));
+    let archive_bar = bars.add(bar(count, "archive"));
+    // The consumers of `processed_transactions` learn how many records are due once
+    // scoring is done (dead letters do not reach them).
+    let processed_due = Arc::new(AtomicUsize::new(usize::MAX));
+    let runtime = tokio::runtime::Handle::current();
+
+    let producer = {
+        let (config, topic, bar) = (config.clone(), args.topic.clone(), produce_bar.clone());
+        let records = generated
+            .iter()
+            .map(|g| {
+                Ok((
+                    g.transaction.entity_id.clone(),
+                    serde_json::to_vec(&g.transaction)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        tokio::spawn(async move {
+            let producer = KeyedProducer::new(&config)?;
+            let began = Instant::now();
+            let mut records = records.into_iter().peekable();
+            while records.peek().is_some() {
+                let chunk: Vec<_> = records.by_ref().take(5_000).collect();
+                let n = chunk.len();
+                producer
+                    .send_reliably(&topic, chunk, DELIVERY_BUDGET, &mut |left, reason| {
+                        say(&bar, &format!("produce: {left} records not delivered ({reason}); sending them again"))
+                    })
+                    .await?;
+                bar.inc(n as u64);
+            }
+            bar.finish();
+            anyhow::Ok(began.elapsed())
+        })
+    };
+
+    let scoring = {
+        let (processed_due, bar, runtime) =
+            (processed_due.clone(), score_bar.clone(), runtime.clone());
+        tokio::task::spawn_blocking(move || -> Result<(Tally, Duration)> {
+            let mut stage = scorer()?;
+            let producer = KeyedProducer::new(&score_source.config)?;
+            let mut tally = Tally::default();
+            let began = Instant::now();
+            let mut processed = 0;
+            consume(&score_source, &|| count, &bar, &mut |records| {
+                let scored = batch::score(&mut stage, &records, Utc::now())?;
+                tally.count(&scored);
+                processed += scored.processed.len();
+                for (topic, outgoing) in [
+                    (PROCESSED_TOPIC, scored.processed),
+                    (DEAD_LETTER_TOPIC, scored.dead_letters),
+                ] {
+                    runtime.block_on(producer.send_reliably(topic, outgoing, DELIVERY_BUDGET, &mut |left, reason| {
+                        say(&bar, &format!("score: {left} records not delivered to {topic} ({reason}); sending them again"))
+                    }))?;
+                }
+                Ok(())
+            })
+            .inspect_err(|_| processed_due.store(0, Ordering::SeqCst))?;
+            processed_due.store(processed, Ordering::SeqCst);
+            bar.finish();
+            tally.entities = stage.entities();
+            Ok((tally, began.elapsed()))
+        })
+    };
+
+    let alerting = {
+        let (processed, bar, runtime, outbox, policy) = (
+            processed_due.clone(),
+            alert_bar.clone(),
+            runtime.clone(),
+            outbox(args),
+            policy(args),
+        );
+        tokio::task::spawn_blocking(move || -> Result<(usize, usize, Duration)> {
+            let began = Instant::now();
+            let mut alerts = 0;
+            let due_now = || due(&processed, &bar);
+            let read = consume(&alert_source, &due_now, &bar, &mut |records| {
+                alerts += runtime
+                    .block_on(batch::alert(&outbox, policy, &records))?
+                    .alerts;
+                Ok(())
+            })?;
+            bar.finish();
+            Ok((read, alerts, began.elapsed()))
+        })
+    };
+
+    let archiving = {
+        let (processed, bar, runtime, store) = (
+            processed_due.clone(),
+            archive_bar.clone(),
+            runtime.clone(),
+            LocalStore::new(&args.out),
+        );
+        tokio::task::spawn_blocking(move || -> Result<(usize, usize, usize, Duration)> {
+            let began = Instant::now();
+            let (mut objects, mut archived) = (0, 0);
+            let due_now = || due(&processed, &bar);
+            let read = consume(&archive_source, &due_now, &bar, &mut |records| {
+                let done = runtime.block_on(batch::archive(&store, ARCHIVE_BUCKET, &records))?;
+                objects += done.objects.len();
+                archived += done.records - done.skipped;
+                Ok(())
+            })?;
+            bar.finish();
+            Ok((read, objects, archived, began.elapsed()))
+        })
+    };
+
+    // Says so when no stage moves, e.g. while the broker does not answer.
+    let watchdog = {
+        let stages = [
+            ("produce", produce_bar.clone()),
+            ("score", score_bar.clone()),
+            ("alert", alert_bar.clone()),
+            ("archive", archive_bar.clone()),
+        ];
+        tokio::spawn(async move {
+            let (mut last, mut since) = (0, Instant::now());
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let now: u64 = stages.iter().map(|(_, b)| b.position()).sum();
+                if now != last {
+                    (last, since) = (now, Instant::now());
+                } else if since.elapsed() >= WAIT_NOTICE {
+                    let where_ = stages
+                        .iter()
+                        .map(|(name, b)| format!("{name} {}", b.position()))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    say(
+                        &stages[0].1,
+                        &format!(
+                            "no progress for {} s ({where_}); waiting for the broker",
+                            since.elapsed().as_secs()
+                        ),
+                    );
+                    since = Instant::now();
+                }
+            }
+        })
+    };
+    let produce_time = producer.await??;
+    let (mut tally, score_time) = scoring.await??;
+    let (alert_read, alerts, alert_time) = alerting.await??;
+    let (archive_read, objects, archived, archive_time) = archiving.await??;
+    watchdog.abort();
+    tally.alerts = alerts;
+    tally.objects = objects;
+    tally.archived = archived;
+    tally.stage_times = vec![
+        ("produce", count, produce_time),
+        ("score", count, score_time),
+        ("alert", alert_read, alert_time),
+        ("archive", archive_read, archive_time),
+    ];
+    Ok(tally)
 }

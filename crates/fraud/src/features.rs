@@ -153,6 +153,11 @@ impl Parts {
 }
 
 impl EntityState {
+    /// How many transactions of the entity have been seen.
+    pub fn transactions(&self) -> u32 {
+        self.count
+    }
+
     /// Describes `event` from this entity's past, then remembers it.
     pub fn observe(&mut self, event: &Event) -> Features {
         let parts = Parts::of(event);
@@ -332,6 +337,15 @@ impl MemoryStore {
 
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
+    }
+
+    /// Sets the state of `entity`, as loaded from a [`StateTable`].
+    pub fn insert(&mut self, entity: &str, state: EntityState) {
+        self.states.insert(entity.to_owned(), state);
+    }
+
+    pub fn get(&self, entity: &str) -> Option<&EntityState> {
+        self.states.get(entity)
     }
 }
 

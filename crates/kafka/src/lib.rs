@@ -1,13 +1,15 @@
 //! Kafka (MSK) adapters over rdkafka: connection settings, an idempotent keyed producer,
-//! a reader that drains a topic, and topic creation.
+//! a reader that drains a topic, a consumer group's batch reader, and topic creation.
 
 mod admin;
 mod config;
+mod group;
 mod producer;
 mod reader;
 
 pub use admin::ensure_topic;
 pub use config::KafkaConfig;
+pub use group::GroupReader;
 pub use producer::{DeliveryReport, KeyedProducer};
 pub use reader::{ReadMessage, StartOffsets, end_offsets, read_topic};
 
@@ -22,6 +24,13 @@ pub enum Error {
     Topic { topic: String, message: String },
     #[error("could not encode record: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("{failed} of {total} records were not delivered to `{topic}` (first: {first})")]
+    Delivery {
+        topic: String,
+        failed: usize,
+        total: usize,
+        first: String,
+    },
     #[error("timed out after {secs} s waiting for {what}")]
     Timeout { secs: u64, what: String },
 }

@@ -83,6 +83,53 @@ impl KeyedProducer {
         report
     }
 
+    /// Sends `records` and then, with a growing pause, sends again only those that did not
+    /// get through, until all are delivered or `budget` has passed. `on_retry` hears of each
+    /// failed round (records left, first reason). Records that were acknowledged are never
+    /// sent twice, so a broker outage shorter than the budget costs time, not duplicates.
+    pub async fn send_reliably(
+        &self,
+        topic: &str,
+        records: Vec<(String, Vec<u8>)>,
+        budget: Duration,
+        on_retry: &mut (dyn FnMut(usize, &str) + Send),
+    ) -> Result<usize, Error> {
+        let total = records.len();
+        let began = std::time::Instant::now();
+        let mut pause = Duration::from_millis(200);
+        let mut pending = records;
+        loop {
+            // Collected first: a lazy map over borrows would make the future not `Send`.
+            let batch: Vec<(&[u8], &[u8])> = pending
+                .iter()
+                .map(|(k, p)| (k.as_bytes(), p.as_slice()))
+                .collect();
+            let report = self.send_all(topic, batch).await;
+            let Some((_, first)) = report.failed.first() else {
+                return Ok(total);
+            };
+            let failed: std::collections::HashSet<usize> =
+                report.failed.iter().map(|(i, _)| *i).collect();
+            if began.elapsed() + pause > budget {
+                return Err(Error::Delivery {
+                    topic: topic.to_owned(),
+                    failed: failed.len(),
+                    total,
+                    first: first.clone(),
+                });
+            }
+            on_retry(failed.len(), first);
+            pending = pending
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| failed.contains(i))
+                .map(|(_, r)| r)
+                .collect();
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
+    }
+
     /// Waits until everything queued is delivered or `timeout` passes.
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
         self.inner.flush(timeout).map_err(Error::from)

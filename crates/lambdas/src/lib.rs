@@ -6,6 +6,10 @@ pub mod msk;
 pub mod produce;
 pub mod score;
 
+/// How long an invocation keeps re-sending records the broker did not acknowledge before
+/// it fails (the functions' timeout is 120 s).
+pub const DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The brokers from `KAFKA_BOOTSTRAP_SERVERS` (required) and `KAFKA_SECURITY_PROTOCOL`.
 pub fn kafka_from_vars(
     var: &impl Fn(&str) -> Option<String>,
@@ -46,13 +50,6 @@ pub enum Error {
     Kafka(#[from] vigil_kafka::Error),
     #[error(transparent)]
     Generator(#[from] vigil_generator::Error),
-    #[error("{0}")]
-    Downstream(String),
-    #[error("{failed} of {total} records were not delivered to `{topic}` (first: {first})")]
-    Delivery {
-        topic: String,
-        failed: usize,
-        total: usize,
-        first: String,
-    },
+    #[error(transparent)]
+    Pipeline(#[from] vigil_pipeline::Error),
 }

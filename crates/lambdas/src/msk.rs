@@ -4,19 +4,11 @@ use aws_lambda_events::event::kafka::KafkaEvent;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-/// One record of the batch. `value` is `Err` with the reason when it cannot be decoded.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MskRecord {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<Vec<u8>>,
-    pub value: Result<Vec<u8>, String>,
-}
+use vigil_pipeline::batch::Record;
 
 /// The batch's records, ordered by topic, partition and offset (the event's map has no order).
-pub fn records(event: &KafkaEvent) -> Vec<MskRecord> {
-    let mut out: Vec<MskRecord> = event
+pub fn records(event: &KafkaEvent) -> Vec<Record> {
+    let mut out: Vec<Record> = event
         .records
         .iter()
         .flat_map(|(topic_partition, records)| {
@@ -35,7 +27,7 @@ pub fn records(event: &KafkaEvent) -> Vec<MskRecord> {
                         // The decoder's message quotes the offending byte: keep it out.
                         .map_err(|_| "the value is not base64".to_owned()),
                 };
-                MskRecord {
+                Record {
                     topic,
                     partition: r.partition as i32,
                     offset: r.offset,

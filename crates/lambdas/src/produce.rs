@@ -8,7 +8,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tracing::info;
+use tracing::{info, warn};
 use vigil_generator::{Customer, Generator, GeneratorConfig};
 use vigil_kafka::{KafkaConfig, KeyedProducer};
 
@@ -147,8 +147,9 @@ pub struct ProduceSummary {
     pub seed: u64,
 }
 
-/// Generates the request's records and produces them keyed by `entity_id`. Fails (so that
-/// the invocation is retried) when any record was not delivered.
+/// Generates the request's records and produces them keyed by `entity_id`, sending again
+/// only what the broker did not acknowledge. Fails (so that the invocation is retried, with
+/// the same records) when some still have not got through after `DELIVERY_BUDGET`.
 pub async fn produce(
     settings: &ProduceSettings,
     customers: &[Customer],
@@ -162,19 +163,18 @@ pub async fn produce(
         let payload = serde_json::to_vec(&g.transaction).map_err(vigil_kafka::Error::from)?;
         records.push((g.transaction.entity_id, payload));
     }
-    let report = producer.send_all(&settings.topic, records).await;
-    if let Some((_, first)) = report.failed.first() {
-        return Err(Error::Delivery {
-            topic: settings.topic.clone(),
-            failed: report.failed.len(),
-            total: request.count,
-            first: first.clone(),
-        });
-    }
-    info!(topic = %settings.topic, produced = report.delivered, fraud_records, seed = request.generator.seed, "transactions produced");
+    let produced = producer
+        .send_reliably(
+            &settings.topic,
+            records,
+            crate::DELIVERY_BUDGET,
+            &mut |left, reason| warn!(topic = %settings.topic, left, reason, "records not delivered; sending them again"),
+        )
+        .await?;
+    info!(topic = %settings.topic, produced, fraud_records, seed = request.generator.seed, "transactions produced");
     Ok(ProduceSummary {
         topic: settings.topic.clone(),
-        produced: report.delivered,
+        produced,
         fraud_records,
         seed: request.generator.seed,
     })

@@ -5,24 +5,47 @@
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tracing::{info, warn};
+use vigil_aws::dynamodb::DynamoStateTable;
+use vigil_aws::frauddetector::{DetectorConfig, FraudDetectorScorer};
 use vigil_kafka::{KafkaConfig, KeyedProducer};
+use vigil_pipeline::batch::{self, Record};
 use vigil_pipeline::score::ScoreStage;
 
 use crate::Error;
-use crate::msk::MskRecord;
+
+/// Which scorer assesses the transactions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScorerChoice {
+    /// The built-in model and rules (the default), with entity state in the named DynamoDB
+    /// table, or in the function instance's memory when there is none.
+    BuiltIn { state_table: Option<String> },
+    /// Amazon Fraud Detector, for accounts that still have it.
+    FraudDetector(DetectorConfig),
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreSettings {
     pub kafka: KafkaConfig,
     pub processed_topic: String,
     pub dead_letter_topic: String,
+    pub scorer: ScorerChoice,
+}
+
+/// The scorer, ready. The built-in one keeps entity state in a table when it has one, else
+/// in the instance's memory between invocations.
+pub enum Scoring {
+    BuiltIn(Box<Mutex<ScoreStage>>, Option<DynamoStateTable>),
+    FraudDetector(FraudDetectorScorer),
 }
 
 impl ScoreSettings {
     /// `KAFKA_BOOTSTRAP_SERVERS` (required), `KAFKA_SECURITY_PROTOCOL`, `PROCESSED_TOPIC`
-    /// (`processed_transactions`), `DEAD_LETTER_TOPIC` (`transactions_dead_letters`).
+    /// (`processed_transactions`), `DEAD_LETTER_TOPIC` (`transactions_dead_letters`),
+    /// `SCORER` (`builtin`, with entity state in `ENTITY_STATE_TABLE` if set, or
+    /// `frauddetector` with `DETECTOR_ID` (required),
+    /// `DETECTOR_VERSION` (the active one), `EVENT_TYPE` (`transaction_event`),
+    /// `ENTITY_TYPE` (`customer`) and `DEFAULT_OUTCOME` (`approve`)).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let kafka = crate::kafka_from_vars(&var)?;
         let topic = |name: &str, default: &str| -> Result<String, Error> {
@@ -32,10 +55,46 @@ impl ScoreSettings {
             }
             Ok(t)
         };
+        let scorer = match var("SCORER").as_deref().map(str::trim) {
+            None | Some("" | "builtin") => ScorerChoice::BuiltIn {
+                state_table: var("ENTITY_STATE_TABLE").filter(|t| !t.trim().is_empty()),
+            },
+            Some("frauddetector") => {
+                let text = |name: &str, default: &str| {
+                    var(name)
+                        .filter(|v| !v.trim().is_empty())
+                        .unwrap_or_else(|| default.to_owned())
+                };
+                let detector_id = text("DETECTOR_ID", "");
+                if detector_id.is_empty() {
+                    return Err(Error::Config(
+                        "SCORER=frauddetector needs DETECTOR_ID (the detector's name)".into(),
+                    ));
+                }
+                let default_outcome = text("DEFAULT_OUTCOME", "approve");
+                ScorerChoice::FraudDetector(DetectorConfig {
+                    detector_id,
+                    detector_version: var("DETECTOR_VERSION").filter(|v| !v.trim().is_empty()),
+                    event_type: text("EVENT_TYPE", "transaction_event"),
+                    entity_type: text("ENTITY_TYPE", "customer"),
+                    default_outcome: default_outcome.parse().map_err(|_| {
+                        Error::Config(format!(
+                            "DEFAULT_OUTCOME `{default_outcome}` is not approve, review or block"
+                        ))
+                    })?,
+                })
+            }
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "SCORER `{other}` is not builtin or frauddetector"
+                )));
+            }
+        };
         Ok(Self {
             kafka,
             processed_topic: topic("PROCESSED_TOPIC", "processed_transactions")?,
             dead_letter_topic: topic("DEAD_LETTER_TOPIC", "transactions_dead_letters")?,
+            scorer,
         })
     }
 }
@@ -47,65 +106,60 @@ pub struct ScoreSummary {
     pub dead_letters: usize,
 }
 
-/// Scores the batch and produces the results. Fails, so that the event source retries the
-/// batch, only when something could not be delivered.
+/// Scores the batch and produces the results. Records the broker did not acknowledge are
+/// sent again, alone; the invocation fails, so that the event source retries the batch,
+/// only when they still have not got through after [`crate::DELIVERY_BUDGET`].
 pub async fn score(
-    stage: &Mutex<ScoreStage>,
+    scoring: &Scoring,
     producer: &KeyedProducer,
     settings: &ScoreSettings,
-    records: &[MskRecord],
+    records: &[Record],
 ) -> Result<ScoreSummary, Error> {
     let received = chrono::Utc::now();
-    let (mut processed, mut dead) = (Vec::new(), Vec::new());
-    {
-        let mut stage = stage
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for r in records {
-            let outcome = match &r.value {
-                Ok(value) => stage.process(value, received).map_err(|d| d.reason),
-                Err(reason) => Err(reason.clone()),
-            };
-            match outcome {
-                Ok(p) => {
-                    let payload = serde_json::to_vec(&p).map_err(vigil_kafka::Error::from)?;
-                    processed.push((p.transaction.entity_id, payload));
-                }
-                Err(reason) => {
-                    warn!(topic = %r.topic, partition = r.partition, offset = r.offset, reason, "dead letter");
-                    // The original bytes go with it, so nothing is lost; they stay in Kafka, not in logs.
-                    let letter = json!({
-                        "reason": reason, "topic": r.topic, "partition": r.partition, "offset": r.offset,
-                        "value": r.value.as_ref().ok().map(|v| String::from_utf8_lossy(v).into_owned()),
-                    });
-                    let key = format!("{}-{}-{}", r.topic, r.partition, r.offset);
-                    dead.push((
-                        key,
-                        serde_json::to_vec(&letter).map_err(vigil_kafka::Error::from)?,
-                    ));
-                }
-            }
+    let (scored, changes) = match scoring {
+        Scoring::BuiltIn(stage, Some(table)) => {
+            batch::score_stateful(stage, table, records, received).await?
         }
-    }
+        Scoring::BuiltIn(stage, None) => {
+            let mut stage = stage
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            (
+                batch::score(&mut stage, records, received)?,
+                Default::default(),
+            )
+        }
+        Scoring::FraudDetector(detector) => (
+            batch::score_with(detector, records, received).await?,
+            Default::default(),
+        ),
+    };
     let summary = ScoreSummary {
         records: records.len(),
-        processed: processed.len(),
-        dead_letters: dead.len(),
+        processed: scored.processed.len(),
+        dead_letters: scored.dead_letters.len(),
     };
-    for (topic, batch) in [
-        (&settings.processed_topic, processed),
-        (&settings.dead_letter_topic, dead),
+    for (topic, outgoing) in [
+        (&settings.processed_topic, scored.processed),
+        (&settings.dead_letter_topic, scored.dead_letters),
     ] {
-        let total = batch.len();
-        let report = producer.send_all(topic, batch).await;
-        if let Some((_, first)) = report.failed.first() {
-            return Err(Error::Delivery {
-                topic: topic.clone(),
-                failed: report.failed.len(),
-                total,
-                first: first.clone(),
-            });
-        }
+        producer
+            .send_reliably(
+                topic,
+                outgoing,
+                crate::DELIVERY_BUDGET,
+                &mut |left, reason| {
+                    warn!(
+                        topic,
+                        left, reason, "records not delivered; sending them again"
+                    )
+                },
+            )
+            .await?;
+    }
+    // Only once the output is delivered: a failed batch is retried from the old states.
+    if let Scoring::BuiltIn(_, Some(table)) = scoring {
+        changes.save(table).await?;
     }
     info!(
         records = summary.records,
@@ -120,6 +174,8 @@ pub async fn score(
 mod tests {
     use std::collections::HashMap;
 
+    use vigil_core::Outcome;
+
     use super::*;
 
     #[test]
@@ -130,6 +186,44 @@ mod tests {
             (s.processed_topic.as_str(), s.dead_letter_topic.as_str()),
             ("processed_transactions", "transactions_dead_letters")
         );
+        assert_eq!(s.scorer, ScorerChoice::BuiltIn { state_table: None });
+        let vars: HashMap<&str, &str> = [
+            ("KAFKA_BOOTSTRAP_SERVERS", "b:9092"),
+            ("SCORER", "frauddetector"),
+            ("DETECTOR_ID", "txn_detector"),
+            ("DEFAULT_OUTCOME", "review"),
+        ]
+        .into();
+        let s = ScoreSettings::from_vars(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+        let ScorerChoice::FraudDetector(d) = s.scorer else {
+            panic!("{:?}", s.scorer)
+        };
+        assert_eq!(
+            (
+                d.detector_id.as_str(),
+                d.event_type.as_str(),
+                d.entity_type.as_str()
+            ),
+            ("txn_detector", "transaction_event", "customer")
+        );
+        assert_eq!(
+            (d.detector_version, d.default_outcome),
+            (None, Outcome::Review)
+        );
+        for (name, value, expected) in [
+            ("SCORER", "xgboost", "SCORER `xgboost`"),
+            ("DEFAULT_OUTCOME", "maybe", "DEFAULT_OUTCOME `maybe`"),
+        ] {
+            let mut bad = vars.clone();
+            bad.insert(name, value);
+            let err = ScoreSettings::from_vars(|k| bad.get(k).map(|v| v.to_string())).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+        let mut bad = vars.clone();
+        bad.remove("DETECTOR_ID");
+        let err = ScoreSettings::from_vars(|k| bad.get(k).map(|v| v.to_string())).unwrap_err();
+        assert!(err.to_string().contains("needs DETECTOR_ID"), "{err}");
+
         let err = ScoreSettings::from_vars(|_| None).unwrap_err();
         assert!(
             err.to_string()

@@ -1,16 +1,24 @@
 //! `score-transactions` attached to cargo-lambda's Runtime API, invoked with an MSK batch
 //! holding good and malformed records: the good ones are scored onto the processed topic
-//! (keyed by entity), the bad ones land on the dead-letter topic with a reason, none lost.
+//! (keyed by entity), the bad ones land on the dead-letter topic with a reason, none lost;
+//! and with a state table (DynamoDB on moto), entity state outlives the function instance.
 
 mod common;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use vigil_core::ProcessedTransaction;
+use vigil_aws::dynamodb::DynamoStateTable;
+use vigil_core::{ProcessedTransaction, Transaction};
+use vigil_fraud::features::StateTable;
 use vigil_generator::{Generator, GeneratorConfig, default_customers};
 use vigil_kafka::{KafkaConfig, ensure_topic, read_topic};
 
@@ -134,4 +142,114 @@ async fn good_records_are_scored_and_bad_ones_dead_lettered() {
         reasons.iter().all(|r| !r.contains("a lot")),
         "reasons never quote values: {reasons:?}"
     );
+}
+
+/// An MSK event with `transactions` on partition 0 from `first_offset`, written to a file.
+fn msk_event_file(transactions: &[Transaction], first_offset: usize, name: &str) -> PathBuf {
+    let entries: Vec<Value> = transactions
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            json!({"topic": "transactions", "partition": 0, "offset": first_offset + i,
+                   "timestamp": 0, "headers": [], "key": STANDARD.encode(&t.entity_id),
+                   "value": STANDARD.encode(serde_json::to_vec(t).unwrap())})
+        })
+        .collect();
+    let event = json!({"eventSource": "aws:kafka", "records": {"transactions-0": entries}});
+    let path = std::env::temp_dir().join(format!("vigil-score-{name}.json"));
+    std::fs::write(&path, event.to_string()).unwrap();
+    path
+}
+
+/// With `ENTITY_STATE_TABLE`, a fresh function instance goes on from the state the previous
+/// one left in DynamoDB (moto): every transaction counted once, per customer.
+#[tokio::test]
+async fn entity_state_lives_in_the_table_across_instances() {
+    let broker = std::env::var("VIGIL_TEST_BROKER").expect(
+        "VIGIL_TEST_BROKER is not set: run the tests with infra/test.sh, which starts a broker",
+    );
+    let moto = common::moto();
+    let config = KafkaConfig::new(&broker).unwrap();
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (processed_topic, dead_topic, table_name) = (
+        format!("vigil-test-processed-{run}"),
+        format!("vigil-test-dead-{run}"),
+        format!("vigil-test-entities-{run}"),
+    );
+    ensure_topic(&config, &processed_topic, 1).await.unwrap();
+    ensure_topic(&config, &dead_topic, 1).await.unwrap();
+    let dynamo = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .endpoint_url(&moto)
+            .build(),
+    );
+    dynamo
+        .create_table()
+        .table_name(&table_name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("entity_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("entity_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // Few customers, so that most appear in both batches.
+    let customers: Vec<_> = default_customers().unwrap().into_iter().take(4).collect();
+    let settings = GeneratorConfig {
+        seed: 9,
+        start: "2024-05-01T08:00:00Z".parse().unwrap(),
+        ..GeneratorConfig::default()
+    };
+    let transactions: Vec<Transaction> = Generator::new(&customers, &settings)
+        .unwrap()
+        .take(30)
+        .map(|g| g.transaction)
+        .collect();
+    let mut env: Vec<(&str, String)> = common::aws_env(&moto);
+    env.extend([
+        ("KAFKA_BOOTSTRAP_SERVERS", broker.clone()),
+        ("PROCESSED_TOPIC", processed_topic.clone()),
+        ("DEAD_LETTER_TOPIC", dead_topic.clone()),
+        ("ENTITY_STATE_TABLE", table_name.clone()),
+    ]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for (i, half) in transactions.chunks(15).enumerate() {
+        let path = msk_event_file(half, i * 15, &format!("{run}-{i}"));
+        // A new instance each time: nothing carries over in memory.
+        let watch = common::watch(env!("CARGO_BIN_EXE_score-transactions"), &env);
+        let summary = common::invoke(&watch, &path);
+        assert_eq!(summary["processed"].as_u64(), Some(15), "{summary}");
+    }
+
+    let mut expected: HashMap<String, u32> = HashMap::new();
+    for t in &transactions {
+        *expected.entry(t.entity_id.clone()).or_default() += 1;
+    }
+    let entities: Vec<String> = expected.keys().cloned().collect();
+    let table = DynamoStateTable::new(dynamo, &table_name, Duration::from_secs(3600));
+    let stored = table.load(&entities).await.unwrap();
+    for (entity, count) in &expected {
+        let v = &stored[entity];
+        assert_eq!(v.state.transactions(), *count, "transactions counted once");
+        let in_both = transactions[..15].iter().any(|t| &t.entity_id == entity)
+            && transactions[15..].iter().any(|t| &t.entity_id == entity);
+        assert_eq!(v.version, if in_both { 2 } else { 1 });
+    }
 }

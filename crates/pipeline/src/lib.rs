@@ -2,10 +2,12 @@
 //! functions and the local runner: [`score`] (transaction → processed transaction, or a
 //! dead letter), [`alert`] (processed transaction → masked alert e-mail), [`archive`]
 //! (a batch → one NDJSON object under a retry-stable key). [`local`] has the local
-//! adapters: a directory for S3 and an outbox of `.eml` files for SNS.
+//! adapters: a directory for S3 and an outbox of `.eml` files for SNS. [`batch`] runs the
+//! stages over a batch of Kafka records, for the Lambda functions and `vigil demo` alike.
 
 pub mod alert;
 pub mod archive;
+pub mod batch;
 pub mod local;
 pub mod score;
 
@@ -20,4 +22,10 @@ pub enum Error {
     },
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Store(#[from] vigil_core::Error),
+    #[error(transparent)]
+    State(#[from] vigil_fraud::Error),
+    #[error("{0}")]
+    Downstream(String),
 }

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use vigil_core::{ProcessedTransaction, Transaction};
+use vigil_core::{FraudAssessment, ProcessedTransaction, Transaction};
 use vigil_fraud::features::MemoryStore;
 use vigil_fraud::input::{Event, parse_time};
 use vigil_fraud::scorer::Scorer;
@@ -34,6 +34,11 @@ impl ScoreStage {
         self.store.len()
     }
 
+    /// The entity states, to load from and save to a table around a batch.
+    pub fn store_mut(&mut self) -> &mut MemoryStore {
+        &mut self.store
+    }
+
     /// Scores one record as received at `received`. `ttdf` is the time from the event to
     /// the decision, `proc_time` the stage's own time, `frauddetector_time` the model's.
     pub fn process(
@@ -42,42 +47,56 @@ impl ScoreStage {
         received: DateTime<Utc>,
     ) -> Result<ProcessedTransaction, DeadLetter> {
         let began = Instant::now();
-        let dead = |reason: String| DeadLetter {
+        let transaction = decode(payload)?;
+        let event = Event::from_transaction(&transaction).map_err(|reason| DeadLetter {
             reason,
             payload: payload.to_vec(),
-        };
-        let mut json = serde_json::Deserializer::from_slice(payload);
-        let transaction: Transaction =
-            serde_path_to_error::deserialize(&mut json).map_err(|e| {
-                // serde's message may quote the offending value (personal data): keep only the
-                // field's path and the kind of error.
-                let inner = e.inner();
-                let what = match inner.classify() {
-                    serde_json::error::Category::Data
-                        if inner.to_string().starts_with("missing field") =>
-                    {
-                        inner.to_string()
-                    }
-                    serde_json::error::Category::Data => "a value of the wrong type".to_owned(),
-                    serde_json::error::Category::Syntax => "malformed JSON".to_owned(),
-                    serde_json::error::Category::Eof => "truncated JSON".to_owned(),
-                    serde_json::error::Category::Io => "unreadable input".to_owned(),
-                };
-                let path = e.path().to_string();
-                if path == "." {
-                    dead(format!("not a transaction record: {what}"))
-                } else {
-                    dead(format!("not a transaction record: field `{path}`: {what}"))
-                }
-            })?;
-        let event = Event::from_transaction(&transaction).map_err(dead)?;
-        let mut fd = self.scorer.assess(&mut self.store, &event);
-        let event_time = parse_time(&transaction.event_time).unwrap_or(received);
-        fd.proc_time = began.elapsed().as_millis() as u64;
-        // Time from the event to the decision: its wait before arriving, plus this stage.
-        fd.ttdf = (received - event_time).num_milliseconds().max(0) as u64 + fd.proc_time;
-        Ok(ProcessedTransaction { transaction, fd })
+        })?;
+        let fd = self.scorer.assess(&mut self.store, &event);
+        Ok(finish(transaction, fd, began, received))
     }
+}
+
+/// Decodes a transaction record. The reason names the field and the kind of error, never a
+/// value (serde's own message may quote personal data).
+pub fn decode(payload: &[u8]) -> Result<Transaction, DeadLetter> {
+    let mut json = serde_json::Deserializer::from_slice(payload);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let inner = e.inner();
+        let what = match inner.classify() {
+            serde_json::error::Category::Data if inner.to_string().starts_with("missing field") => {
+                inner.to_string()
+            }
+            serde_json::error::Category::Data => "a value of the wrong type".to_owned(),
+            serde_json::error::Category::Syntax => "malformed JSON".to_owned(),
+            serde_json::error::Category::Eof => "truncated JSON".to_owned(),
+            serde_json::error::Category::Io => "unreadable input".to_owned(),
+        };
+        let path = e.path().to_string();
+        let reason = if path == "." {
+            format!("not a transaction record: {what}")
+        } else {
+            format!("not a transaction record: field `{path}`: {what}")
+        };
+        DeadLetter {
+            reason,
+            payload: payload.to_vec(),
+        }
+    })
+}
+
+/// The processed record, with the original's timings: `proc_time` since `began`, and
+/// `ttdf` the event's wait before arriving plus that.
+pub fn finish(
+    transaction: Transaction,
+    mut fd: FraudAssessment,
+    began: Instant,
+    received: DateTime<Utc>,
+) -> ProcessedTransaction {
+    let event_time = parse_time(&transaction.event_time).unwrap_or(received);
+    fd.proc_time = began.elapsed().as_millis() as u64;
+    fd.ttdf = (received - event_time).num_milliseconds().max(0) as u64 + fd.proc_time;
+    ProcessedTransaction { transaction, fd }
 }
 
 #[cfg(test)]

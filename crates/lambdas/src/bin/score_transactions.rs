@@ -1,30 +1,54 @@
 //! Lambda `score-transactions`: see `vigil_lambdas::score`. Scores with the built-in model
-//! and rules; entity state lives in the function instance's memory.
+//! and rules (entity state in the DynamoDB table `ENTITY_STATE_TABLE`, or in the function
+//! instance's memory without one), or with Amazon Fraud Detector when
+//! `SCORER=frauddetector`.
 
 use std::sync::Mutex;
 
 use aws_lambda_events::event::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use vigil_aws::dynamodb::DynamoStateTable;
+use vigil_aws::frauddetector::FraudDetectorScorer;
 use vigil_fraud::model::default_model;
 use vigil_fraud::rules::Rules;
 use vigil_fraud::scorer::Scorer;
 use vigil_kafka::KeyedProducer;
 use vigil_lambdas::msk::records;
-use vigil_lambdas::score::{ScoreSettings, score};
+use vigil_lambdas::score::{ScoreSettings, ScorerChoice, Scoring, score};
 use vigil_pipeline::score::ScoreStage;
+
+/// How long a customer's state outlives their last transaction.
+const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     vigil_lambdas::init_logging();
     let settings = ScoreSettings::from_vars(|name| std::env::var(name).ok())?;
     let producer = KeyedProducer::new(&settings.kafka)?;
-    let stage = Mutex::new(ScoreStage::new(Scorer::new(
-        default_model()?,
-        Rules::default_rules(),
-    )));
+    let scoring = match &settings.scorer {
+        ScorerChoice::BuiltIn { state_table } => Scoring::BuiltIn(
+            Box::new(Mutex::new(ScoreStage::new(Scorer::new(
+                default_model()?,
+                Rules::default_rules(),
+            )))),
+            match state_table {
+                Some(name) => Some(DynamoStateTable::from_sdk_config(
+                    &vigil_aws::load_config().await,
+                    name,
+                    STATE_TTL,
+                )),
+                None => None,
+            },
+        ),
+        ScorerChoice::FraudDetector(detector) => Scoring::FraudDetector(
+            FraudDetectorScorer::from_sdk_config(&vigil_aws::load_config().await, detector.clone()),
+        ),
+    };
     lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
-        let (stage, producer, settings) = (&stage, &producer, &settings);
-        async move { Ok::<_, Error>(score(stage, producer, settings, &records(&event.payload)).await?) }
+        let (scoring, producer, settings) = (&scoring, &producer, &settings);
+        async move {
+            Ok::<_, Error>(score(scoring, producer, settings, &records(&event.payload)).await?)
+        }
     }))
     .await
 }

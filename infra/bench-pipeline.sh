@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Throughput of the transaction pipeline end to end (generate → score → alert → archive),
+# in process and through the local broker (a producer and three consumer groups at once).
+# A benchmark, not a test: it prints the demo's summaries, whose last lines are the
+# per-stage and end-to-end rates.
+# Usage: infra/bench-pipeline.sh [IN_PROCESS_COUNT] [BROKER_COUNT]   (default 1000000 200000)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$VIGIL_ROOT"
+in_process=${1:-1000000}
+through_broker=${2:-200000}
+
+"$VIGIL_ROOT/infra/setup.sh"
+"$VIGIL_ROOT/infra/stack.sh" start
+step "Building vigil"
+cargo build --release --quiet --bin vigil
+vigil="$CARGO_TARGET_DIR/release/vigil"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+step "In process: $in_process transactions"
+"$vigil" demo --count "$in_process" --seed 1 --out "$out/in-process" 2>/dev/null
+
+step "Through the broker on 127.0.0.1:$VIGIL_KAFKA_PORT: $through_broker transactions"
+"$vigil" demo --count "$through_broker" --seed 2 --out "$out/broker" \
+  --broker "127.0.0.1:$VIGIL_KAFKA_PORT" 2>/dev/null
