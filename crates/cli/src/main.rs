@@ -6,6 +6,11 @@ mod generate;
 
 use std::path::PathBuf;
 
+// Scoring allocates many small strings per record: an allocator with thread-local free
+// lists (and memory it keeps) makes the pipeline markedly faster than glibc's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};

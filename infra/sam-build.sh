@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `sam build`: every function of template.yaml built for arm64 with cargo-lambda (zig as
+# the cross linker), into $VIGIL_CACHE/sam-build. Slow the first time (a full aarch64
+# build of the workspace); later runs reuse the cargo target directory.
+# Usage: infra/sam-build.sh
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$VIGIL_ROOT"
+"$VIGIL_ROOT/infra/setup.sh"
+
+# librdkafka 2.12 includes <curl/curl.h> even when built without curl (an #ifdef on a 0/1
+# define), and zig's aarch64 sysroot has no curl. The header is the same for every
+# architecture: the cross build gets a copy of it alone (not the host's other headers).
+header=$(dpkg -L libcurl4-openssl-dev | grep '/curl/curl.h$' | head -n 1)
+[ -n "$header" ] || die "curl's header is missing: apt-get install libcurl4-openssl-dev"
+mkdir -p "$VIGIL_CACHE/cross-include"
+cp -r "$(dirname "$header")" "$VIGIL_CACHE/cross-include/"
+export CFLAGS_aarch64_unknown_linux_gnu="-I$VIGIL_CACHE/cross-include"
+
+step "sam build (arm64, cargo-lambda)"
+sam build --build-dir "$VIGIL_CACHE/sam-build" "$@"
+for f in "$VIGIL_CACHE"/sam-build/*Function/bootstrap; do
+  note "$(basename "$(dirname "$f")"): $(file -b "$f" | cut -d, -f1-2), $(du -h "$f" | cut -f1)"
+done
