@@ -27,3 +27,6 @@ export VIGIL_TEST_S3_ENDPOINT="http://127.0.0.1:$VIGIL_MOTO_PORT"
 export VIGIL_TEST_TANSU="$TANSU_BIN" # tests that take a broker away start their own
 export VIGIL_SHARED_DATA="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
 cargo test --release --workspace --all-targets
+
+step "SAM build (every function, arm64, cargo-lambda)"
+"$VIGIL_ROOT/infra/sam-build.sh"

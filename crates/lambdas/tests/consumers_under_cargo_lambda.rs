@@ -5,7 +5,6 @@ mod common;
 
 use std::path::PathBuf;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -86,28 +85,10 @@ fn msk_event(name: &str) -> (PathBuf, Vec<ProcessedTransaction>) {
     (path, records)
 }
 
-fn env_for<'a>(
-    aws: &'a [(&'static str, String)],
-    extra: &'a [(&'static str, String)],
-) -> Vec<(&'a str, &'a str)> {
-    aws.iter()
-        .chain(extra)
-        .map(|(k, v)| (*k, v.as_str()))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_batch_delivered_twice_leaves_one_object_per_partition() {
     let endpoint = common::moto();
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .endpoint_url(&endpoint)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = common::s3_client(&endpoint);
     let bucket = format!("vigil-test-archive-{}", uuid::Uuid::new_v4().simple());
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
 
@@ -115,7 +96,7 @@ async fn a_batch_delivered_twice_leaves_one_object_per_partition() {
     let extra = [("ARCHIVE_BUCKET", bucket.clone())];
     let watch = common::watch(
         env!("CARGO_BIN_EXE_archive-transactions"),
-        &env_for(&aws, &extra),
+        &common::env_for(&aws, &extra),
     );
     let (event, records) = msk_event("archive");
     let first = common::invoke(&watch, &event);
@@ -123,36 +104,20 @@ async fn a_batch_delivered_twice_leaves_one_object_per_partition() {
     assert_eq!(first, second, "a retry writes the same objects");
     assert_eq!(first["skipped"], 1, "{first}");
 
-    let listed = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
-    let keys: Vec<String> = listed
-        .contents()
-        .iter()
-        .map(|o| o.key().unwrap().to_owned())
-        .collect();
+    let objects = common::s3_objects(&s3, &bucket, "").await;
+    let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         keys,
-        vec![
-            "processed/dt=2024-03-01/processed_transactions-0-100.json".to_owned(),
-            "processed/dt=2024-03-01/processed_transactions-1-7.json".to_owned(),
+        [
+            "processed/dt=2024-03-01/processed_transactions-0-100.json",
+            "processed/dt=2024-03-01/processed_transactions-1-7.json",
         ]
     );
-    let mut archived = Vec::new();
-    for key in &keys {
-        let body = s3
-            .get_object()
-            .bucket(&bucket)
-            .key(key)
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap();
-        for line in String::from_utf8(body.to_vec()).unwrap().lines() {
-            archived.push(serde_json::from_str::<ProcessedTransaction>(line).unwrap());
-        }
-    }
+    let archived: Vec<ProcessedTransaction> = objects
+        .iter()
+        .flat_map(|(_, body)| body.lines())
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
     assert_eq!(
         archived, records,
         "every good record once, intact, in partition order"
@@ -162,30 +127,17 @@ async fn a_batch_delivered_twice_leaves_one_object_per_partition() {
 #[tokio::test]
 async fn blocks_are_published_to_sns_masked() {
     let endpoint = common::moto();
-    let sns = aws_sdk_sns::Client::from_conf(
-        aws_sdk_sns::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .endpoint_url(&endpoint)
-            .build(),
-    );
-    let name = format!("vigil-test-alerts-{}", uuid::Uuid::new_v4().simple());
-    let arn = sns
-        .create_topic()
-        .name(&name)
-        .send()
-        .await
-        .unwrap()
-        .topic_arn()
-        .unwrap()
-        .to_owned();
+    let arn = common::sns_topic(
+        &endpoint,
+        &format!("vigil-test-alerts-{}", uuid::Uuid::new_v4().simple()),
+    )
+    .await;
 
     let aws = common::aws_env(&endpoint);
     let extra = [("ALERT_TOPIC_ARN", arn.clone())];
     let watch = common::watch(
         env!("CARGO_BIN_EXE_alert-transactions"),
-        &env_for(&aws, &extra),
+        &common::env_for(&aws, &extra),
     );
     let (event, records) = msk_event("alert");
     let summary = common::invoke(&watch, &event);
@@ -195,24 +147,8 @@ async fn blocks_are_published_to_sns_masked() {
         .count();
     assert_eq!(summary["alerts"], blocks, "{summary}");
 
-    // moto keeps what was published: GET /moto-api/data.json → sns → Topic → sent_notifications.
-    let out = std::process::Command::new("curl")
-        .args(["-fsS", &format!("{endpoint}/moto-api/data.json")])
-        .output()
-        .unwrap();
-    let data: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut sent = Vec::new();
-    for topic in data["sns"]["Topic"].as_array().into_iter().flatten() {
-        if topic["arn"] == arn.as_str() {
-            sent.extend(
-                topic["sent_notifications"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-        }
-    }
-    assert_eq!(sent.len(), blocks, "{data}");
+    let sent = common::sns_sent(&endpoint, &arn);
+    assert_eq!(sent.len(), blocks, "{sent:?}");
     let t = &records[0].transaction;
     for n in &sent {
         let text = n.to_string();

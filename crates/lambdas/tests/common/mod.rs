@@ -123,3 +123,102 @@ pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
         ("AWS_REGION", "us-east-1".into()),
     ]
 }
+
+/// `aws` then `extra` settings as `(name, value)` pairs for [`watch`].
+pub fn env_for<'a>(
+    aws: &'a [(&'static str, String)],
+    extra: &'a [(&'static str, String)],
+) -> Vec<(&'a str, &'a str)> {
+    aws.iter()
+        .chain(extra)
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect()
+}
+
+pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// A new SNS topic on moto; its ARN.
+pub async fn sns_topic(endpoint: &str, name: &str) -> String {
+    use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
+    let sns = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url(endpoint)
+            .build(),
+    );
+    sns.create_topic()
+        .name(name)
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_owned()
+}
+
+/// What moto says was published to the topic `arn`
+/// (`GET /moto-api/data.json` → sns → Topic → sent_notifications).
+pub fn sns_sent(endpoint: &str, arn: &str) -> Vec<serde_json::Value> {
+    let out = Command::new("curl")
+        .args(["-fsS", &format!("{endpoint}/moto-api/data.json")])
+        .output()
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut sent = Vec::new();
+    for topic in data["sns"]["Topic"].as_array().into_iter().flatten() {
+        if topic["arn"] == arn {
+            sent.extend(
+                topic["sent_notifications"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    sent
+}
+
+/// Every object under `prefix` in `bucket`, as text, by key.
+pub async fn s3_objects(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Vec<(String, String)> {
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for o in listed.contents() {
+        let key = o.key().unwrap().to_owned();
+        let body = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap();
+        out.push((key, String::from_utf8(body.to_vec()).unwrap()));
+    }
+    out
+}
