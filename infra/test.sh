@@ -26,6 +26,8 @@ export VIGIL_TEST_BROKER="127.0.0.1:$VIGIL_KAFKA_PORT"
 export VIGIL_TEST_S3_ENDPOINT="http://127.0.0.1:$VIGIL_MOTO_PORT"
 export VIGIL_TEST_TANSU="$TANSU_BIN" # tests that take a broker away start their own
 export VIGIL_SHARED_DATA="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
+[ -f "$VIGIL_SHARED_DATA/afd_transaction_data_2K_coldstart.csv" ] ||
+  die "the reference data is not at $VIGIL_SHARED_DATA: set VIGIL_SHARED_DATA to the shared data folder"
 cargo test --release --workspace --all-targets
 
 step "SAM build (every function, arm64, cargo-lambda)"
