@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use crate::reader::{StartOffsets, partitions};
 use crate::{Error, KafkaConfig, ReadMessage};
@@ -68,15 +68,7 @@ impl GroupReader {
                 Duration::ZERO
             };
             match self.consumer.poll(left) {
-                Some(m) => {
-                    let m = m?;
-                    out.push(ReadMessage {
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        key: m.key().map(<[u8]>::to_vec),
-                        payload: m.payload().unwrap_or_default().to_vec(),
-                    });
-                }
+                Some(m) => out.push(ReadMessage::from(&m?)),
                 None if out.is_empty() && !left.is_zero() => continue,
                 None => break,
             }

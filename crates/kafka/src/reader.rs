@@ -2,6 +2,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::{Error, KafkaConfig};
@@ -13,6 +14,17 @@ pub struct ReadMessage {
     pub offset: i64,
     pub key: Option<Vec<u8>>,
     pub payload: Vec<u8>,
+}
+
+impl From<&BorrowedMessage<'_>> for ReadMessage {
+    fn from(m: &BorrowedMessage<'_>) -> Self {
+        Self {
+            partition: m.partition(),
+            offset: m.offset(),
+            key: m.key().map(<[u8]>::to_vec),
+            payload: m.payload().unwrap_or_default().to_vec(),
+        }
+    }
 }
 
 /// Where a read starts: the beginning of every partition, or given offsets (partitions not
@@ -89,13 +101,7 @@ pub fn read_topic(
             });
         }
         if let Some(message) = consumer.poll(left.min(Duration::from_millis(200))) {
-            let m = message?;
-            out.push(ReadMessage {
-                partition: m.partition(),
-                offset: m.offset(),
-                key: m.key().map(<[u8]>::to_vec),
-                payload: m.payload().unwrap_or_default().to_vec(),
-            });
+            out.push(ReadMessage::from(&message?));
             progress(out.len());
         }
     }
