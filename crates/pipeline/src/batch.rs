@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tracing::warn;
@@ -162,6 +163,8 @@ pub async fn score_stateful(
     let mut stage = stage
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // The table holds the truth: memory holds this batch's entities only, so it stays small.
+    *stage.store_mut() = Default::default();
     for entity in &entities {
         let state = loaded
             .get(entity)
@@ -189,26 +192,38 @@ pub async fn score_with(
     records: &[Record],
     received: DateTime<Utc>,
 ) -> Result<Scored, Error> {
-    let mut out = Scored::default();
-    for r in records {
-        let began = Instant::now();
-        let transaction = match r
-            .value
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|v| crate::score::decode(v).map_err(|d| d.reason))
-        {
-            Ok(t) => t,
-            Err(reason) => {
-                out.reject(r, &reason)?;
-                continue;
+    // A service call per record: up to `IN_FLIGHT` at once, results kept in input order.
+    let assessed: Vec<_> = futures::stream::iter(records)
+        .map(|r| async move {
+            let began = Instant::now();
+            let decoded = r
+                .value
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|v| crate::score::decode(v).map_err(|d| d.reason));
+            match decoded {
+                Ok(t) => match scorer.assess(&t).await {
+                    Ok(fd) => Ok(Ok(crate::score::finish(t, fd, began, received))),
+                    Err(e) => Err(e),
+                },
+                Err(reason) => Ok(Err(reason)),
             }
-        };
-        let fd = scorer.assess(&transaction).await?;
-        out.accept(crate::score::finish(transaction, fd, began, received))?;
+        })
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await;
+    let mut out = Scored::default();
+    for (r, a) in records.iter().zip(assessed) {
+        match a? {
+            Ok(p) => out.accept(p)?,
+            Err(reason) => out.reject(r, &reason)?,
+        }
     }
     Ok(out)
 }
+
+/// Calls to an outside scorer that one batch makes at once.
+const IN_FLIGHT: usize = 16;
 
 /// The records that are processed transactions, and how many were skipped: a record that
 /// is not one can never succeed, so retrying would only block its partition.
