@@ -433,6 +433,16 @@ fn due(processed: &AtomicUsize, bar: &ProgressBar) -> usize {
 /// A producer and three consumer groups at once, through the broker.
 async fn through_broker(args: &DemoArgs, broker: &str, generated: &[Generated]) -> Result<Tally> {
     let config = KafkaConfig::new(broker).context("--broker")?;
+    // librdkafka would retry an absent broker quietly for minutes: ask once, plainly.
+    let reachable = config.bootstrap_servers.split(',').any(|server| {
+        use std::net::ToSocketAddrs;
+        server.trim().to_socket_addrs().is_ok_and(|mut addrs| {
+            addrs.any(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(3)).is_ok())
+        })
+    });
+    if !reachable {
+        bail!("no broker answers at {broker}: start the local one with infra/stack.sh start");
+    }
     for (topic, partitions) in [
         (args.topic.as_str(), PARTITIONS),
         (PROCESSED_TOPIC, PARTITIONS),

@@ -203,3 +203,27 @@ fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
     check_results(&dir, count);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_broker_that_is_not_there_is_a_clear_error() {
+    let port = free_port(); // nothing listens there once the probe is dropped
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([
+            "demo",
+            "--count",
+            "10",
+            "--broker",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .arg("--out")
+        .arg(out_dir("no-broker"))
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("no broker answers at 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+}
