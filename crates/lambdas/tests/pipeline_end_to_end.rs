@@ -7,13 +7,10 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::json;
 use vigil_core::{Outcome, ProcessedTransaction, Transaction};
 use vigil_kafka::{KafkaConfig, KeyedProducer, ReadMessage, ensure_topic, read_topic};
 
@@ -34,26 +31,6 @@ async fn read_all(config: &KafkaConfig, topic: &str, expected: usize) -> Vec<Rea
     .await
     .unwrap()
     .unwrap()
-}
-
-/// The MSK event an event source mapping would send for `messages` of `topic`.
-fn msk_event(topic: &str, messages: &[ReadMessage], name: &str) -> PathBuf {
-    let mut by_partition: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for m in messages {
-        by_partition
-            .entry(format!("{topic}-{}", m.partition))
-            .or_default()
-            .push(json!({
-                "topic": topic, "partition": m.partition, "offset": m.offset,
-                "timestamp": 0, "timestampType": "CREATE_TIME", "headers": [],
-                "key": m.key.as_ref().map(|k| STANDARD.encode(k)),
-                "value": STANDARD.encode(&m.payload),
-            }));
-    }
-    let event = json!({"eventSource": "aws:kafka", "records": by_partition});
-    let path = std::env::temp_dir().join(format!("vigil-e2e-{name}.json"));
-    std::fs::write(&path, event.to_string()).unwrap();
-    path
 }
 
 #[tokio::test]
@@ -126,7 +103,7 @@ async fn transactions_come_out_archived_and_alerted_once_masked() {
     );
     let summary = common::invoke(
         &score,
-        &msk_event(&transactions, &sent, &format!("{run}-score")),
+        &common::msk_event(&transactions, &sent, &format!("e2e-{run}-score")),
     );
     assert_eq!(
         (
@@ -142,7 +119,7 @@ async fn transactions_come_out_archived_and_alerted_once_masked() {
     assert_eq!(dead_letters.len(), 2);
 
     // Alert and archive: the same processed batch, each its own consumer.
-    let event = msk_event(&processed, &scored, &format!("{run}-processed"));
+    let event = common::msk_event(&processed, &scored, &format!("e2e-{run}-processed"));
     let alert_env = [("ALERT_TOPIC_ARN", arn.clone())];
     let alert = common::watch(
         env!("CARGO_BIN_EXE_alert-transactions"),

@@ -20,7 +20,7 @@ use vigil_aws::dynamodb::DynamoStateTable;
 use vigil_core::{ProcessedTransaction, Transaction};
 use vigil_fraud::features::StateTable;
 use vigil_generator::{Generator, GeneratorConfig, default_customers};
-use vigil_kafka::{KafkaConfig, ensure_topic, read_topic};
+use vigil_kafka::{KafkaConfig, ReadMessage, ensure_topic, read_topic};
 
 #[tokio::test]
 async fn good_records_are_scored_and_bad_ones_dead_lettered() {
@@ -146,19 +146,17 @@ async fn good_records_are_scored_and_bad_ones_dead_lettered() {
 
 /// An MSK event with `transactions` on partition 0 from `first_offset`, written to a file.
 fn msk_event_file(transactions: &[Transaction], first_offset: usize, name: &str) -> PathBuf {
-    let entries: Vec<Value> = transactions
+    let messages: Vec<ReadMessage> = transactions
         .iter()
         .enumerate()
-        .map(|(i, t)| {
-            json!({"topic": "transactions", "partition": 0, "offset": first_offset + i,
-                   "timestamp": 0, "headers": [], "key": STANDARD.encode(&t.entity_id),
-                   "value": STANDARD.encode(serde_json::to_vec(t).unwrap())})
+        .map(|(i, t)| ReadMessage {
+            partition: 0,
+            offset: (first_offset + i) as i64,
+            key: Some(t.entity_id.clone().into_bytes()),
+            payload: serde_json::to_vec(t).unwrap(),
         })
         .collect();
-    let event = json!({"eventSource": "aws:kafka", "records": {"transactions-0": entries}});
-    let path = std::env::temp_dir().join(format!("vigil-score-{name}.json"));
-    std::fs::write(&path, event.to_string()).unwrap();
-    path
+    common::msk_event("transactions", &messages, &format!("score-{name}"))
 }
 
 /// With `ENTITY_STATE_TABLE`, a fresh function instance goes on from the state the previous

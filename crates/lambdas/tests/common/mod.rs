@@ -4,6 +4,8 @@
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+
+use base64::Engine;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -221,4 +223,25 @@ pub async fn s3_objects(
         out.push((key, String::from_utf8(body.to_vec()).unwrap()));
     }
     out
+}
+
+/// The MSK event an event source mapping would send for `messages` of `topic`.
+pub fn msk_event(topic: &str, messages: &[vigil_kafka::ReadMessage], name: &str) -> PathBuf {
+    let mut by_partition: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
+        Default::default();
+    for m in messages {
+        by_partition
+            .entry(format!("{topic}-{}", m.partition))
+            .or_default()
+            .push(serde_json::json!({
+                "topic": topic, "partition": m.partition, "offset": m.offset,
+                "timestamp": 0, "timestampType": "CREATE_TIME", "headers": [],
+                "key": m.key.as_ref().map(|k| base64::engine::general_purpose::STANDARD.encode(k)),
+                "value": base64::engine::general_purpose::STANDARD.encode(&m.payload),
+            }));
+    }
+    let event = serde_json::json!({"eventSource": "aws:kafka", "records": by_partition});
+    let path = std::env::temp_dir().join(format!("vigil-msk-{name}.json"));
+    std::fs::write(&path, event.to_string()).unwrap();
+    path
 }
