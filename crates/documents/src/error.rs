@@ -1,0 +1,39 @@
+/// The one error type of `vigil-documents`.
+///
+/// Messages name files, pages and limits, never the text of a document: it may hold
+/// personal data.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not a PDF (no %PDF header)")]
+    NotPdf,
+    #[error("the PDF is encrypted")]
+    Encrypted,
+    #[error("the PDF is damaged or truncated: {0}")]
+    Damaged(String),
+    #[error("the PDF has no pages")]
+    NoPages,
+    #[error("the PDF has no text layer (scanned or image-only pages): OCR is not supported")]
+    NoText,
+    #[error("the file is too large: {size} bytes (limit {limit})")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("the PDF has too many {what}: {count} (limit {limit})")]
+    TooMany {
+        what: &'static str,
+        count: usize,
+        limit: usize,
+    },
+    #[error("the PDF took longer than the time budget of {0} ms")]
+    TimeBudget(u64),
+    #[error("model: {0}")]
+    Model(String),
+    #[error("model file {path}: {message}")]
+    ModelFile { path: String, message: String },
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Model(e.to_string())
+    }
+}

@@ -1,0 +1,18 @@
+//! Vigil documents: is there personal data in this PDF, and where?
+//!
+//! [`extract`] reads the text of each page with lopdf within [`Limits`]; [`recognizers`]
+//! find identifiers by pattern, checksum and context; [`ner`] runs the Rampart BERT token
+//! classifier with candle for names and addresses; [`classify`] decides the verdict.
+//! [`onnx`] imports the model once from its ONNX file.
+
+pub mod classify;
+pub mod error;
+pub mod extract;
+pub mod ner;
+pub mod onnx;
+pub mod recognizers;
+
+pub use classify::{Classified, Classifier};
+pub use error::Error;
+pub use extract::{Limits, Page};
+pub use ner::{ModelFiles, NerModel};

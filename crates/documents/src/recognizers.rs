@@ -1,0 +1,661 @@
+//! Deterministic recognizers: patterns, checksums and context words.
+//!
+//! Each candidate value is checked by the rules of its kind (SSN area/group/serial, Luhn
+//! and issuer ranges, ABA and IBAN checksums). Bare numbers (accounts, passports,
+//! licences, 9-digit ids) count only with a context word before them, and the nearest
+//! word decides which kind they are. Words such as "example" or "sample" lower scores.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use vigil_core::EntityKind;
+
+/// A recognized value: byte offsets into the page text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub kind: EntityKind,
+    pub start: usize,
+    pub end: usize,
+    pub score: f32,
+    /// A public business contact (a role mailbox, a toll-free or "call us" number):
+    /// personal data of no one.
+    pub business: bool,
+}
+
+/// The score from which a candidate is reported.
+pub const THRESHOLD: f32 = 0.5;
+
+macro_rules! re {
+    ($name:ident, $pattern:expr) => {
+        static $name: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new($pattern).expect("a valid built-in pattern"));
+    };
+}
+
+re!(
+    SSN,
+    r"\b(\d{3})-(\d{2})-(\d{4})\b|\b(\d{3}) (\d{2}) (\d{4})\b"
+);
+re!(
+    EMAIL,
+    r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+);
+re!(
+    PHONE,
+    r"(?:\+1[ .-]?|\b1[ .-])?(?:\(([2-9]\d{2})\) ?|\b([2-9]\d{2})[.-])([2-9]\d{2})[ .-](\d{4})\b"
+);
+re!(CARD, r"\b\d(?:[ -]?\d){12,18}\b");
+re!(IBAN, r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}\b");
+re!(
+    IPV4,
+    r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b"
+);
+re!(EIN, r"\b(\d{2})-(\d{7})\b");
+re!(
+    DATE,
+    r"(?i)\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? (?:19|20)\d{2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]* (?:19|20)\d{2})\b"
+);
+// Bare identifiers: digits, or one or two letters and digits, possibly dashed.
+re!(BARE, r"\b[A-Z]{0,2}\d[\d-]{4,18}\d\b");
+
+/// Context words for bare identifiers, by kind (lower case; matched on word starts).
+const BARE_CONTEXT: &[(&str, EntityKind)] = &[
+    ("social security", EntityKind::Ssn),
+    ("ssn", EntityKind::Ssn),
+    ("soc. sec", EntityKind::Ssn),
+    ("taxpayer identification", EntityKind::Itin),
+    ("itin", EntityKind::Itin),
+    ("routing", EntityKind::RoutingNumber),
+    ("aba", EntityKind::RoutingNumber),
+    ("rtn", EntityKind::RoutingNumber),
+    ("transit", EntityKind::RoutingNumber),
+    ("account", EntityKind::BankAccount),
+    ("acct", EntityKind::BankAccount),
+    ("a/c", EntityKind::BankAccount),
+    ("checking", EntityKind::BankAccount),
+    ("savings", EntityKind::BankAccount),
+    ("passport", EntityKind::Passport),
+    ("driver", EntityKind::DriverLicense),
+    ("licence", EntityKind::DriverLicense),
+    ("license", EntityKind::DriverLicense),
+    ("dl #", EntityKind::DriverLicense),
+    ("dl no", EntityKind::DriverLicense),
+    ("dl:", EntityKind::DriverLicense),
+];
+
+const DOB_CONTEXT: &[&str] = &[
+    "date of birth",
+    "birth date",
+    "birthdate",
+    "dob",
+    "d.o.b",
+    "born",
+];
+const SSN_CONTEXT: &[&str] = &["ssn", "social security", "soc. sec", "taxpayer"];
+const EIN_CONTEXT: &[&str] = &[
+    "ein",
+    "employer identification",
+    "federal tax id",
+    "tax id",
+    "fein",
+];
+const PHONE_CONTEXT: &[&str] = &["phone", "tel", "mobile", "cell", "home", "contact"];
+const NEGATIVE: &[&str] = &[
+    "example",
+    "sample",
+    "e.g.",
+    "such as",
+    "format",
+    "xxx",
+    "fictitious",
+];
+/// Words before a phone number that make it a business line.
+const BUSINESS_PHONE: &[&str] = &[
+    "call us",
+    "customer service",
+    "customer care",
+    "support",
+    "toll-free",
+    "toll free",
+    "fax",
+    "office",
+    "headquarters",
+    "branch",
+    "media",
+    "press",
+    "investor",
+    "helpline",
+    "hotline",
+    "main line",
+];
+const ROLE_MAILBOXES: &[&str] = &[
+    "info",
+    "support",
+    "help",
+    "service",
+    "services",
+    "customerservice",
+    "contact",
+    "privacy",
+    "press",
+    "media",
+    "news",
+    "investors",
+    "ir",
+    "careers",
+    "jobs",
+    "hr",
+    "noreply",
+    "no-reply",
+    "sales",
+    "admin",
+    "office",
+    "compliance",
+    "legal",
+    "loans",
+    "mortgage",
+    "hello",
+    "team",
+    "feedback",
+    "billing",
+    "accounts",
+    "webmaster",
+    "security",
+    "dpo",
+];
+
+/// The text before `start` that a label for the value may be in: the rest of the line
+/// before it and, for forms with labels above values, the line above.
+fn context_before(text: &str, start: usize) -> String {
+    let before = &text[..start];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let mut ctx = tail_chars(&before[line_start..], 48).to_owned();
+    if ctx.trim().len() < 3 && line_start > 0 {
+        let prev = &before[..line_start - 1];
+        let prev_start = prev.rfind('\n').map_or(0, |i| i + 1);
+        ctx = format!("{} {}", tail_chars(&prev[prev_start..], 48), ctx);
+    }
+    ctx.to_lowercase()
+}
+
+fn tail_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().rev().nth(n.saturating_sub(1)) {
+        Some((i, _)) => &s[i..],
+        None => s,
+    }
+}
+
+/// Where the last of `words` occurs in `ctx` (higher = nearer the value).
+fn nearest(ctx: &str, words: &[&str]) -> Option<usize> {
+    words
+        .iter()
+        .filter_map(|w| {
+            ctx.match_indices(w)
+                .filter(|(i, _)| *i == 0 || !ctx.as_bytes()[i - 1].is_ascii_alphanumeric())
+                .map(|(i, _)| i + w.len())
+                .last()
+        })
+        .max()
+}
+
+fn has(ctx: &str, words: &[&str]) -> bool {
+    nearest(ctx, words).is_some()
+}
+
+/// A value written right after mask characters (`XXXX-1234`, `***1234`) is the
+/// visible tail of a masked value, not a value.
+fn after_mask(text: &str, start: usize) -> bool {
+    text[..start]
+        .chars()
+        .rev()
+        .take(3)
+        .any(|c| matches!(c, 'X' | 'x' | '*' | '•' | '#'))
+}
+
+/// True when the match is glued to more digits (part of a longer number).
+fn glued(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let before =
+        start >= 2 && matches!(b[start - 1], b'-' | b'.' | b'/') && b[start - 2].is_ascii_digit();
+    let after =
+        end + 1 < b.len() && matches!(b[end], b'-' | b'.' | b'/') && b[end + 1].is_ascii_digit();
+    before || after
+}
+
+fn digits(s: &str) -> Vec<u8> {
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
+}
+
+fn number(d: &[u8]) -> u32 {
+    d.iter().fold(0, |n, &x| n * 10 + u32::from(x))
+}
+
+/// SSA rules: area not 000, 666 or 9xx; group not 00; serial not 0000; not one
+/// repeated digit; not the numbers printed on sample cards.
+pub fn valid_ssn(d: &[u8]) -> bool {
+    if d.len() != 9 {
+        return false;
+    }
+    let (area, group, serial) = (number(&d[..3]), number(&d[3..5]), number(&d[5..]));
+    area != 0
+        && area != 666
+        && area < 900
+        && group != 0
+        && serial != 0
+        && !d.iter().all(|&x| x == d[0])
+        && !matches!(number(d), 123_456_789 | 78_051_120 | 219_099_999)
+}
+
+/// IRS rules: 9xx, group 50–65, 70–88, 90–92 or 94–99.
+pub fn valid_itin(d: &[u8]) -> bool {
+    d.len() == 9 && d[0] == 9 && matches!(number(&d[3..5]), 50..=65 | 70..=88 | 90..=92 | 94..=99)
+}
+
+/// IRS campus prefixes that are never issued.
+pub fn valid_ein(d: &[u8]) -> bool {
+    d.len() == 9
+        && !matches!(number(&d[..2]), 0 | 7..=9 | 17..=19 | 28 | 29 | 49 | 69 | 70 | 78 | 79 | 89 | 96 | 97)
+}
+
+pub fn luhn(d: &[u8]) -> bool {
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| {
+            let x = u32::from(x);
+            if i % 2 == 1 {
+                let y = x * 2;
+                if y > 9 { y - 9 } else { y }
+            } else {
+                x
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// Visa, Mastercard, American Express, Discover, JCB and Diners lengths and prefixes.
+pub fn card_issuer(d: &[u8]) -> bool {
+    let p = |n: usize| number(&d[..n.min(d.len())]);
+    match d.len() {
+        13 => d[0] == 4,
+        14 => matches!(p(2), 36 | 38 | 39) || (300..=305).contains(&p(3)),
+        15 => matches!(p(2), 34 | 37),
+        16 => {
+            d[0] == 4
+                || (51..=55).contains(&p(2))
+                || (2221..=2720).contains(&p(4))
+                || p(4) == 6011
+                || p(2) == 65
+                || (644..=649).contains(&p(3))
+                || (3528..=3589).contains(&p(4))
+        }
+        17..=19 => d[0] == 4 || p(4) == 6011 || p(2) == 65 || (3528..=3589).contains(&p(4)),
+        _ => false,
+    }
+}
+
+/// ABA checksum: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10), with a
+/// Federal Reserve prefix.
+pub fn valid_routing(d: &[u8]) -> bool {
+    if d.len() != 9 || !matches!(number(&d[..2]), 1..=12 | 21..=32 | 61..=72 | 80) {
+        return false;
+    }
+    let w = [3u32, 7, 1];
+    d.iter()
+        .enumerate()
+        .map(|(i, &x)| w[i % 3] * u32::from(x))
+        .sum::<u32>()
+        % 10
+        == 0
+}
+
+/// ISO 13616 mod-97 with the country's length where known.
+pub fn valid_iban(s: &str) -> bool {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    let expected = match &s[..2.min(s.len())] {
+        "DE" => 22,
+        "GB" => 22,
+        "FR" => 27,
+        "ES" => 24,
+        "IT" => 27,
+        "NL" => 18,
+        "BE" => 16,
+        "CH" => 21,
+        "IE" => 22,
+        "AT" => 20,
+        "PL" => 28,
+        "PT" => 25,
+        "SE" => 24,
+        "NO" => 15,
+        "DK" => 18,
+        "FI" => 18,
+        "LU" => 20,
+        _ => 0,
+    };
+    if s.len() < 15 || s.len() > 34 || (expected != 0 && s.len() != expected) {
+        return false;
+    }
+    let rearranged = format!("{}{}", &s[4..], &s[..4]);
+    let mut rem = 0u32;
+    for c in rearranged.chars() {
+        let v = match c {
+            '0'..='9' => c as u32 - '0' as u32,
+            'A'..='Z' => c as u32 - 'A' as u32 + 10,
+            _ => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+fn plausible_birth_date(s: &str) -> bool {
+    let year = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| p.len() == 4)
+        .find_map(|p| p.parse::<u32>().ok());
+    year.is_some_and(|y| (1900..=2012).contains(&y))
+}
+
+/// All candidates in `text`, overlapping ones resolved in favour of the higher score.
+pub fn recognize(text: &str) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut push = |kind, start, end, score: f32, business| {
+        out.push(Candidate {
+            kind,
+            start,
+            end,
+            score: score.clamp(0.0, 1.0),
+            business,
+        })
+    };
+    let negative = |ctx: &str| if has(ctx, NEGATIVE) { 0.5 } else { 0.0 };
+
+    for m in SSN.find_iter(text) {
+        if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
+            continue;
+        }
+        let d = digits(m.as_str());
+        let ctx = context_before(text, m.start());
+        let boost = if has(&ctx, SSN_CONTEXT) { 0.1 } else { 0.0 };
+        if valid_itin(&d) {
+            push(
+                EntityKind::Itin,
+                m.start(),
+                m.end(),
+                0.85 + boost - negative(&ctx),
+                false,
+            );
+        } else if valid_ssn(&d) {
+            // Spaces instead of dashes are weaker evidence without a label.
+            let base = if m.as_str().contains('-') { 0.85 } else { 0.55 };
+            push(
+                EntityKind::Ssn,
+                m.start(),
+                m.end(),
+                base + boost - negative(&ctx),
+                false,
+            );
+        }
+    }
+    for m in EIN.find_iter(text) {
+        if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
+            continue;
+        }
+        let ctx = context_before(text, m.start());
+        if valid_ein(&digits(m.as_str())) && has(&ctx, EIN_CONTEXT) {
+            push(
+                EntityKind::Ein,
+                m.start(),
+                m.end(),
+                0.9 - negative(&ctx),
+                false,
+            );
+        }
+    }
+    for m in EMAIL.find_iter(text) {
+        let ctx = context_before(text, m.start());
+        let local = m.as_str().split('@').next().unwrap_or("").to_lowercase();
+        let business = ROLE_MAILBOXES.contains(&local.as_str());
+        push(
+            EntityKind::Email,
+            m.start(),
+            m.end(),
+            0.9 - negative(&ctx),
+            business,
+        );
+    }
+    for c in PHONE.captures_iter(text) {
+        let m = c.get(0).expect("match");
+        if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
+            continue;
+        }
+        let area = c.get(1).or(c.get(2)).map_or("", |a| a.as_str());
+        let ctx = context_before(text, m.start());
+        let toll_free = matches!(area, "800" | "888" | "877" | "866" | "855" | "844" | "833");
+        let business = toll_free || has(&ctx, BUSINESS_PHONE);
+        let boost = if has(&ctx, PHONE_CONTEXT) { 0.15 } else { 0.0 };
+        push(
+            EntityKind::Phone,
+            m.start(),
+            m.end(),
+            0.7 + boost - negative(&ctx),
+            business,
+        );
+    }
+    for m in CARD.find_iter(text) {
+        let d = digits(m.as_str());
+        if after_mask(text, m.start()) || !card_issuer(&d) || !luhn(&d) {
+            continue;
+        }
+        let ctx = context_before(text, m.start());
+        push(
+            EntityKind::CreditCard,
+            m.start(),
+            m.end(),
+            0.9 - negative(&ctx),
+            false,
+        );
+    }
+    for m in IBAN.find_iter(text) {
+        if valid_iban(m.as_str()) {
+            let ctx = context_before(text, m.start());
+            push(
+                EntityKind::Iban,
+                m.start(),
+                m.end(),
+                0.95 - negative(&ctx),
+                false,
+            );
+        }
+    }
+    for m in IPV4.find_iter(text) {
+        if !glued(text, m.start(), m.end()) {
+            push(EntityKind::IpAddress, m.start(), m.end(), 0.6, false);
+        }
+    }
+    for m in DATE.find_iter(text) {
+        let ctx = context_before(text, m.start());
+        if has(&ctx, DOB_CONTEXT) && plausible_birth_date(m.as_str()) {
+            push(
+                EntityKind::DateOfBirth,
+                m.start(),
+                m.end(),
+                0.9 - negative(&ctx),
+                false,
+            );
+        }
+    }
+    for m in BARE.find_iter(text) {
+        if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
+            continue;
+        }
+        let ctx = context_before(text, m.start());
+        let Some(kind) = BARE_CONTEXT
+            .iter()
+            .filter_map(|(w, k)| nearest(&ctx, &[w]).map(|at| (at, *k)))
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, k)| k)
+        else {
+            continue;
+        };
+        let value = m.as_str();
+        let d = digits(value);
+        let letters = value.chars().filter(char::is_ascii_alphabetic).count();
+        let ok = match kind {
+            EntityKind::Ssn => letters == 0 && valid_ssn(&d),
+            EntityKind::Itin => letters == 0 && valid_itin(&d),
+            EntityKind::RoutingNumber => letters == 0 && valid_routing(&d),
+            EntityKind::BankAccount => letters == 0 && (6..=17).contains(&d.len()),
+            EntityKind::Passport => {
+                (letters == 0 && d.len() == 9) || (letters == 1 && d.len() == 8)
+            }
+            EntityKind::DriverLicense => (5..=14).contains(&d.len()) && letters <= 2,
+            _ => false,
+        };
+        if ok {
+            push(kind, m.start(), m.end(), 0.85 - negative(&ctx), false);
+        }
+    }
+    resolve_overlaps(out)
+}
+
+/// Keeps the best of overlapping candidates (the longer on equal scores).
+fn resolve_overlaps(mut all: Vec<Candidate>) -> Vec<Candidate> {
+    all.retain(|c| c.score >= THRESHOLD);
+    all.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+    });
+    let mut kept: Vec<Candidate> = Vec::new();
+    for c in all {
+        if !kept.iter().any(|k| k.start < c.end && c.start < k.end) {
+            kept.push(c);
+        }
+    }
+    kept.sort_by_key(|c| c.start);
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(EntityKind, &str)> {
+        recognize(text)
+            .into_iter()
+            .filter(|c| !c.business)
+            .map(|c| (c.kind, &text[c.start..c.end]))
+            .collect()
+    }
+
+    #[test]
+    fn ssn_rules() {
+        assert_eq!(
+            kinds("SSN: 536-22-8726"),
+            vec![(EntityKind::Ssn, "536-22-8726")]
+        );
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "536-00-1234",
+            "536-22-0000",
+            "123-45-6789",
+        ] {
+            assert!(kinds(&format!("SSN: {bad}")).is_empty(), "{bad}");
+        }
+        assert_eq!(kinds("ITIN 912-78-1234")[0].0, EntityKind::Itin);
+    }
+
+    #[test]
+    fn blank_and_masked_fields_are_not_findings() {
+        assert!(kinds("SSN: ___-__-____   Account number: ____________").is_empty());
+        assert!(
+            kinds("Card: XXXX-XXXX-XXXX-1234, account ending ****5678, SSN XXX-XX-1234").is_empty()
+        );
+    }
+
+    #[test]
+    fn cards_need_luhn_and_an_issuer() {
+        assert_eq!(
+            kinds("card 4111 1111 1111 1111")[0].0,
+            EntityKind::CreditCard
+        );
+        assert!(kinds("order 4111 1111 1111 1112").is_empty());
+        assert!(
+            kinds("ref 1234 5678 9012 3452").is_empty(),
+            "no issuer starts with 1"
+        );
+    }
+
+    #[test]
+    fn bare_numbers_take_the_kind_of_the_nearest_label() {
+        assert_eq!(
+            kinds("Routing number: 021000021 Account number: 123456789012"),
+            vec![
+                (EntityKind::RoutingNumber, "021000021"),
+                (EntityKind::BankAccount, "123456789012")
+            ]
+        );
+        assert!(
+            kinds("Invoice 123456789012").is_empty(),
+            "no label, no finding"
+        );
+        assert!(
+            kinds("Routing number: 021000022").is_empty(),
+            "bad checksum"
+        );
+        assert_eq!(kinds("Passport No. C03005988")[0].0, EntityKind::Passport);
+        assert_eq!(
+            kinds("Driver's License: D1234567")[0].0,
+            EntityKind::DriverLicense
+        );
+    }
+
+    #[test]
+    fn birth_dates_need_context() {
+        assert_eq!(
+            kinds("Date of Birth: 04/12/1986")[0].0,
+            EntityKind::DateOfBirth
+        );
+        assert!(kinds("Statement date: 04/12/2024").is_empty());
+    }
+
+    #[test]
+    fn iban_mod_97() {
+        assert_eq!(
+            kinds("IBAN GB82 WEST 1234 5698 7654 32")[0].0,
+            EntityKind::Iban
+        );
+        assert!(kinds("IBAN GB82 WEST 1234 5698 7654 33").is_empty());
+    }
+
+    #[test]
+    fn business_contacts_are_marked() {
+        let c = recognize("Call us at 1-800-555-0199 or write to support@bank.com");
+        assert!(c.iter().all(|c| c.business), "{c:?}");
+        let c = recognize("Home phone: (412) 555-0147  Email: mary.jones@gmail.com");
+        assert_eq!(c.len(), 2);
+        assert!(c.iter().all(|c| !c.business));
+    }
+
+    #[test]
+    fn examples_are_not_findings() {
+        assert!(kinds("Enter your SSN in the format 536-22-8726 (example)").is_empty());
+    }
+
+    #[test]
+    fn ein_needs_its_label() {
+        assert_eq!(kinds("EIN: 12-3456789")[0].0, EntityKind::Ein);
+        assert!(kinds("Part no. 12-3456789").is_empty());
+    }
+}
