@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use vigil_core::{DocumentVerdict, Verdict};
-use vigil_documents::{Classifier, Limits, ModelFiles, NerModel};
+use vigil_documents::{Classifier, Limits, ModelFiles, NerMode, NerModel};
 
 #[derive(Args, Clone)]
 pub struct ModelArgs {
@@ -21,9 +21,19 @@ pub struct ModelArgs {
     /// Run the recognizers alone, without the NER model (no names or addresses).
     #[arg(long)]
     no_ner: bool,
+    /// Where the NER model runs: `verdict` (only where it can change the verdict: no
+    /// direct identifier found, around addresses) or `everywhere` (full findings).
+    #[arg(long, value_enum, default_value_t = NerModeArg::Verdict)]
+    ner_mode: NerModeArg,
     /// Time budget per document, in milliseconds.
     #[arg(long, default_value_t = 20_000)]
     time_budget_ms: u64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+pub enum NerModeArg {
+    Verdict,
+    Everywhere,
 }
 
 pub fn default_model_dir() -> PathBuf {
@@ -51,7 +61,11 @@ impl ModelArgs {
                 dir.display()
             )
         })?;
-        Ok(Classifier::new(Some(model), limits))
+        let mode = match self.ner_mode {
+            NerModeArg::Verdict => NerMode::Verdict,
+            NerModeArg::Everywhere => NerMode::Everywhere,
+        };
+        Ok(Classifier::new(Some(model), limits).with_mode(mode))
     }
 }
 
@@ -348,6 +362,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let mut board = vigil_corpus::eval::Scoreboard::default();
     let (mut extract_ms, mut recognize_ms, mut ner_ms) = (0.0, 0.0, 0.0);
     let bar = progress(truths.len(), "evaluating");
+    let mut by_layout: std::collections::BTreeMap<&str, (f64, f64)> = Default::default();
     let started = Instant::now();
     for truth in &truths {
         let bytes = std::fs::read(args.corpus.join(&truth.file))?;
@@ -365,6 +380,9 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
             &result.verdict.entities,
             &pages,
         );
+        let cost = by_layout.entry(truth.layout.as_str()).or_default();
+        cost.0 += pages.len() as f64;
+        cost.1 += result.extract_ms + result.recognize_ms + result.ner_ms;
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -422,9 +440,13 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
             *f as f64 / (*n).max(1) as f64
         );
     }
-    println!("  wrong verdicts by layout:");
+    println!("  wrong verdicts and time per page by layout:");
     for (layout, (n, w)) in &board.layouts {
-        println!("    {layout:<18} {w:>3}/{n}");
+        let (p, t) = by_layout.get(layout.as_str()).copied().unwrap_or_default();
+        println!(
+            "    {layout:<18} {w:>3}/{n:<4} {:>7.2} ms/page",
+            t / p.max(1.0)
+        );
     }
     println!(
         "  speed: {:.1} pages/s ({:.2} ms/page: extract {:.2}, recognizers {:.2}, NER {:.2}); model load {:.0} ms",

@@ -12,7 +12,7 @@ pub mod ner;
 pub mod onnx;
 pub mod recognizers;
 
-pub use classify::{Classified, Classifier};
+pub use classify::{Classified, Classifier, NerMode};
 pub use error::Error;
 pub use extract::{Limits, Page};
 pub use ner::{ModelFiles, NerModel};
