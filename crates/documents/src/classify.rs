@@ -118,7 +118,7 @@ fn address_regions(text: &str) -> Vec<(usize, usize)> {
             continue;
         }
         let line = line_of(m.start());
-        let from = line_starts[line.saturating_sub(3)];
+        let from = line_starts[line.saturating_sub(2)];
         let to = line_starts.get(line + 2).copied().unwrap_or(text.len());
         match regions.last_mut() {
             Some((_, e)) if *e >= from => *e = (*e).max(to),
@@ -224,20 +224,22 @@ impl Classifier {
                 (Some(_), NerMode::Verdict) => address_regions(&page.text),
             };
             let mut spans = Vec::new();
-            if let Some(ner) = &self.ner {
-                for (from, to) in regions {
-                    if cut_at.is_some() {
-                        break;
-                    }
-                    let (found, complete) = ner.spans_until(&page.text[from..to], deadline)?;
-                    spans.extend(found.into_iter().map(|mut s| {
-                        s.start += from;
-                        s.end += from;
-                        s
-                    }));
-                    if !complete {
-                        cut_at = Some(page.number);
-                    }
+            if let Some(ner) = self.ner.as_ref().filter(|_| !regions.is_empty() && cut_at.is_none()) {
+                // One pass over the page's regions joined: each forward pass reads every
+                // weight once, so a few long calls cost far less than many short ones.
+                let (joined, starts) = join_regions(&page.text, &regions);
+                let (found, complete) = ner.spans_until(&joined, deadline)?;
+                spans.extend(found.into_iter().filter_map(|s| {
+                    let i = starts.partition_point(|&(j, _)| j <= s.start).checked_sub(1)?;
+                    let (j, from) = starts[i];
+                    Some(Span {
+                        start: s.start - j + from,
+                        end: s.end - j + from,
+                        ..s
+                    })
+                }));
+                if !complete {
+                    cut_at = Some(page.number);
                 }
             }
             ner_ms += ms(t);
@@ -281,6 +283,21 @@ fn ner_regions(text: &str) -> Vec<(usize, usize)> {
         }
     }
     regions
+}
+
+/// The regions' text one after the other, each ending with a line break, and where each
+/// starts in the joined text and in the page.
+fn join_regions(text: &str, regions: &[(usize, usize)]) -> (String, Vec<(usize, usize)>) {
+    let mut joined = String::new();
+    let mut starts = Vec::with_capacity(regions.len());
+    for &(from, to) in regions {
+        starts.push((joined.len(), from));
+        joined.push_str(&text[from..to]);
+        if !joined.ends_with('\n') {
+            joined.push('\n');
+        }
+    }
+    (joined, starts)
 }
 
 fn may_name_or_place(line: &str) -> bool {
