@@ -224,13 +224,19 @@ impl Classifier {
                 (Some(_), NerMode::Verdict) => address_regions(&page.text),
             };
             let mut spans = Vec::new();
-            if let Some(ner) = self.ner.as_ref().filter(|_| !regions.is_empty() && cut_at.is_none()) {
+            if let Some(ner) = self
+                .ner
+                .as_ref()
+                .filter(|_| !regions.is_empty() && cut_at.is_none())
+            {
                 // One pass over the page's regions joined: each forward pass reads every
                 // weight once, so a few long calls cost far less than many short ones.
                 let (joined, starts) = join_regions(&page.text, &regions);
                 let (found, complete) = ner.spans_until(&joined, deadline)?;
                 spans.extend(found.into_iter().filter_map(|s| {
-                    let i = starts.partition_point(|&(j, _)| j <= s.start).checked_sub(1)?;
+                    let i = starts
+                        .partition_point(|&(j, _)| j <= s.start)
+                        .checked_sub(1)?;
                     let (j, from) = starts[i];
                     Some(Span {
                         start: s.start - j + from,

@@ -28,6 +28,10 @@ pub enum Error {
     Model(String),
     #[error("model file {path}: {message}")]
     ModelFile { path: String, message: String },
+    #[error(transparent)]
+    Store(#[from] vigil_core::Error),
+    #[error("findings record: {0}")]
+    Json(#[from] serde_json::Error),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -8,6 +8,7 @@
 pub mod classify;
 pub mod error;
 pub mod extract;
+pub mod filing;
 pub mod ner;
 pub mod onnx;
 pub mod recognizers;

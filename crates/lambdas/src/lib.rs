@@ -2,6 +2,7 @@
 //! shared with the `vigil` command; each binary in `src/bin` only wires adapters.
 
 pub mod consumers;
+pub mod documents;
 pub mod msk;
 pub mod produce;
 pub mod score;

@@ -1,0 +1,215 @@
+//! `classify-document` under `cargo lambda watch`, invoked with S3 ObjectCreated events
+//! against moto's S3: uploads are filed to the PII or the clean bucket under the same key,
+//! tagged, with a findings record; a broken file stays in the upload bucket with an
+//! `error` verdict; keys with `+` and `%20` are decoded; a repeated event does no harm.
+//! Needs `VIGIL_TEST_MODEL_DIR` (the imported NER model): infra/test.sh sets it.
+
+mod common;
+
+use serde_json::json;
+
+fn s3_event(bucket: &str, keys: &[&str], name: &str) -> std::path::PathBuf {
+    let records: Vec<_> = keys
+        .iter()
+        .map(|key| {
+            json!({
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-11-27T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:TEST"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": "1", "x-amz-id-2": "2"},
+                "s3": {
+                    "s3SchemaVersion": "1.0", "configurationId": "uploads",
+                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"},
+                               "arn": format!("arn:aws:s3:::{bucket}")},
+                    "object": {"key": key, "size": 1, "eTag": "x", "sequencer": "1"}
+                }
+            })
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("vigil-s3-{}-{name}.json", std::process::id()));
+    std::fs::write(&path, json!({ "Records": records }).to_string()).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn uploads_are_filed_with_findings_and_tags_once() {
+    let endpoint = common::moto();
+    let s3 = common::s3_client(&endpoint);
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let [uploads, pii, clean, findings] =
+        ["uploads", "pii", "clean", "findings"].map(|b| format!("vigil-test-{b}-{id}"));
+    for b in [&uploads, &pii, &clean, &findings] {
+        s3.create_bucket().bucket(b).send().await.unwrap();
+    }
+
+    // An application (personal), a rate sheet (not personal), a truncated file.
+    let people = vigil_corpus::people().unwrap();
+    let application = vigil_corpus::generate(&people, 7, 0);
+    let rate_sheet = vigil_corpus::generate(&people, 7, 8);
+    assert_eq!((application.truth.pii, rate_sheet.truth.pii), (true, false));
+    let objects = [
+        ("loan file (2024).pdf", application.bytes.clone()),
+        ("rates/daily rates.pdf", rate_sheet.bytes.clone()),
+        ("broken.pdf", application.bytes[..200].to_vec()),
+    ];
+    for (key, body) in &objects {
+        s3.put_object()
+            .bucket(&uploads)
+            .key(*key)
+            .body(body.clone().into())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let aws = common::aws_env(&endpoint);
+    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
+        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
+    let extra = [
+        ("PII_BUCKET", pii.clone()),
+        ("CLEAN_BUCKET", clean.clone()),
+        ("FINDINGS_BUCKET", findings.clone()),
+        ("MODEL_DIR", model),
+    ];
+    let watch = common::watch(
+        env!("CARGO_BIN_EXE_classify-document"),
+        &common::env_for(&aws, &extra),
+    );
+    // Keys as S3 sends them: URL-encoded, `+` for a space.
+    let event = s3_event(
+        &uploads,
+        &[
+            "loan+file+%282024%29.pdf",
+            "rates/daily%20rates.pdf",
+            "broken.pdf",
+        ],
+        "classify",
+    );
+    let first = common::invoke(&watch, &event);
+    assert_eq!(first["filed"], 3, "{first}");
+
+    // Keys only: the PDFs are not text.
+    let keys = |bucket: String| {
+        let s3 = s3.clone();
+        async move {
+            let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+            listed
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(keys(pii.clone()).await, ["loan file (2024).pdf"]);
+    assert_eq!(keys(clean.clone()).await, ["rates/daily rates.pdf"]);
+    assert_eq!(
+        keys(uploads.clone()).await,
+        ["broken.pdf"],
+        "filed uploads are deleted; the broken one stays"
+    );
+    let tag = |bucket: String, key: &'static str| {
+        let s3 = s3.clone();
+        async move {
+            let tags = s3
+                .get_object_tagging()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+            tags.tag_set()
+                .iter()
+                .find(|t| t.key() == "vigil-verdict")
+                .map(|t| t.value().to_owned())
+        }
+    };
+    assert_eq!(
+        tag(pii.clone(), "loan file (2024).pdf").await.as_deref(),
+        Some("pii")
+    );
+    assert_eq!(
+        tag(clean.clone(), "rates/daily rates.pdf").await.as_deref(),
+        Some("no_pii")
+    );
+    assert_eq!(
+        tag(uploads.clone(), "broken.pdf").await.as_deref(),
+        Some("error")
+    );
+
+    let records = common::s3_objects(&s3, &findings, "findings/").await;
+    let names: Vec<&str> = records.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "findings/broken.pdf.json",
+            "findings/loan file (2024).pdf.json",
+            "findings/rates/daily rates.pdf.json"
+        ]
+    );
+    let record: serde_json::Value = serde_json::from_str(&records[1].1).unwrap();
+    assert_eq!(record["verdict"], "pii", "{record}");
+    assert!(
+        record["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "SSN")
+    );
+    let broken: serde_json::Value = serde_json::from_str(&records[0].1).unwrap();
+    assert_eq!(broken["verdict"], "error");
+    assert!(
+        broken["error"].as_str().unwrap().contains("damaged"),
+        "{broken}"
+    );
+    // The findings never hold a planted value in clear.
+    for entity in &application.truth.entities {
+        for (_, body) in &records {
+            assert!(
+                !body.contains(&entity.value),
+                "findings leak a {} value",
+                entity.kind
+            );
+        }
+    }
+
+    // The same event again: nothing new, nothing lost, nothing duplicated.
+    let second = common::invoke(&watch, &event);
+    assert_eq!(second["filed"], 3, "{second}");
+    assert_eq!(keys(pii.clone()).await, ["loan file (2024).pdf"]);
+    assert_eq!(keys(clean.clone()).await, ["rates/daily rates.pdf"]);
+    assert_eq!(keys(uploads.clone()).await, ["broken.pdf"]);
+    assert_eq!(
+        common::s3_objects(&s3, &findings, "findings/").await,
+        records
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_event_is_an_error_not_a_crash() {
+    let endpoint = common::moto();
+    let aws = common::aws_env(&endpoint);
+    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
+        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
+    let extra = [
+        ("PII_BUCKET", "p".to_owned()),
+        ("CLEAN_BUCKET", "c".to_owned()),
+        ("FINDINGS_BUCKET", "f".to_owned()),
+        ("MODEL_DIR", model),
+    ];
+    let watch = common::watch(
+        env!("CARGO_BIN_EXE_classify-document"),
+        &common::env_for(&aws, &extra),
+    );
+    let path = std::env::temp_dir().join(format!("vigil-s3-{}-bad.json", std::process::id()));
+    std::fs::write(&path, r#"{"Records": [{"s3": 1}]}"#).unwrap();
+    let out = common::invoke_raw(&watch, &path);
+    assert!(
+        !out.status.success(),
+        "a malformed event fails the invocation"
+    );
+    // The function is still alive and answers the next event.
+    let ok = s3_event("no-such-bucket", &[], "empty");
+    let answer = common::invoke(&watch, &ok);
+    assert_eq!(answer["filed"], 0, "{answer}");
+}
