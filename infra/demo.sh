@@ -8,6 +8,8 @@ cd "$VIGIL_ROOT"
 
 "$VIGIL_ROOT/infra/setup.sh"
 "$VIGIL_ROOT/infra/stack.sh" start
+VIGIL_MODEL_DIR=$("$VIGIL_ROOT/infra/model.sh")
+export VIGIL_MODEL_DIR
 
 step "Building vigil"
 cargo build --release --quiet --bin vigil

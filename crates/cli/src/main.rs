@@ -93,6 +93,11 @@ struct DemoArgs {
     /// Alert on `review` as well as `block`.
     #[arg(long)]
     alert_on_review: bool,
+    /// How many loan documents to upload and classify (layouts cycle; 0 skips them).
+    #[arg(long, default_value_t = 26)]
+    documents: usize,
+    #[command(flatten)]
+    model: documents::ModelArgs,
     #[command(flatten)]
     generator: GeneratorArgs,
 }
@@ -131,7 +136,7 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lopdf=error")),
         )
         .init();
     match Cli::parse().command {

@@ -104,13 +104,40 @@ fn succeeded(out: &Output) -> String {
 #[test]
 fn demo_archives_every_transaction_and_alerts_each_block_masked() {
     let dir = out_dir("in-process");
+    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
+        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
     let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["demo", "--count", "3000", "--seed", "11", "--out"])
+        .args([
+            "demo",
+            "--count",
+            "3000",
+            "--seed",
+            "11",
+            "--documents",
+            "26",
+            "--out",
+        ])
         .arg(&dir)
+        .env("VIGIL_MODEL_DIR", model)
         .output()
         .unwrap();
-    succeeded(&out);
+    let stdout = succeeded(&out);
     check_results(&dir, 3000);
+    // The documents: each filed once, to pii/ or clean/, with its findings.
+    let docs = dir.join("documents");
+    let (pii, clean) = (files(&docs.join("pii")), files(&docs.join("clean")));
+    assert_eq!(pii.len() + clean.len(), 26, "{stdout}");
+    assert!(!pii.is_empty() && !clean.is_empty(), "{stdout}");
+    assert!(
+        files(&docs.join("uploads")).is_empty(),
+        "filed uploads are removed"
+    );
+    let findings = files(&docs.join("findings"));
+    assert_eq!(findings.len(), 26);
+    assert!(
+        stdout.contains("documents               26 uploaded"),
+        "{stdout}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -163,6 +190,8 @@ fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
             &count.to_string(),
             "--seed",
             "5",
+            "--documents",
+            "0",
             "--out",
         ])
         .arg(&dir)
@@ -212,6 +241,8 @@ fn a_broker_that_is_not_there_is_a_clear_error() {
             "demo",
             "--count",
             "10",
+            "--documents",
+            "0",
             "--broker",
             &format!("127.0.0.1:{port}"),
         ])

@@ -450,11 +450,15 @@ fn group_spans(text: &str, spans: &[Span]) -> Vec<(EntityKind, usize, usize, f32
 /// Grows a name span over capitalised words right next to it on its line, to three
 /// words in all.
 fn extend_name(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    let shouting = text[start..end].chars().all(|c| !c.is_lowercase());
     let is_name_word = |w: &str| {
         w.chars().next().is_some_and(char::is_uppercase)
             && w.len() >= 2
             && w.chars()
                 .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+            // Not a title (CEO, Director) next to the name.
+            && (shouting || w.chars().any(char::is_lowercase))
+            && !OFFICER_WORDS.contains(&w.to_lowercase().as_str())
     };
     for _ in 0..2 {
         if text[start..end].split_whitespace().count() >= 3 {

@@ -59,6 +59,9 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, Error> {
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return Err(Error::NotPdf);
     }
+    // lopdf's parser recurses into nested arrays and dictionaries: refuse nesting that
+    // would overflow the stack before it sees it.
+    check_nesting(bytes, true)?;
     let doc = Document::load_mem(bytes).map_err(|e| Error::Damaged(e.to_string()))?;
     if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
         return Err(Error::Encrypted);
@@ -132,6 +135,72 @@ fn page_content(doc: &Document, page_id: ObjectId, budget: &mut usize) -> Result
     Ok(content)
 }
 
+/// Deepest nesting of arrays and dictionaries lopdf is given.
+const MAX_NESTING: usize = 256;
+
+/// Scans PDF syntax for the depth of `[` and `<<` nesting, skipping strings, comments
+/// and (in a whole file) stream data.
+fn check_nesting(bytes: &[u8], file: bool) -> Result<(), Error> {
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'(' => {
+                // A literal string: balanced parentheses, backslash escapes.
+                let mut level = 1;
+                i += 1;
+                while i < bytes.len() && level > 0 {
+                    match bytes[i] {
+                        b'\\' => i += 1,
+                        b'(' => level += 1,
+                        b')' => level -= 1,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'%' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'[' => depth += 1,
+            b']' => depth = depth.saturating_sub(1),
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                i += 1;
+            }
+            b'>' if bytes.get(i + 1) == Some(&b'>') => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b's' if file && bytes[i..].starts_with(b"stream") && !bytes[..i].ends_with(b"end") => {
+                // Stream data is binary: skip to its end.
+                match find(&bytes[i..], b"endstream") {
+                    Some(end) => i += end + 9,
+                    None => break,
+                }
+                continue;
+            }
+            _ => {}
+        }
+        max = max.max(depth);
+        if max > MAX_NESTING {
+            return Err(Error::TooMany {
+                what: "levels of nested arrays or dictionaries",
+                count: max,
+                limit: MAX_NESTING,
+            });
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 fn inflate(data: &[u8], limit: usize) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut decoder = flate2::read::ZlibDecoder::new(data).take(limit as u64 + 1);
@@ -196,6 +265,7 @@ fn page_text(
         .filter_map(|(name, font)| font.get_font_encoding(doc).ok().map(|e| (name, e)))
         .collect();
     let data = page_content(doc, page_id, budget)?;
+    check_nesting(&data, false)?;
     let Ok(content) = Content::decode(&data) else {
         // Undecodable content: the page has no readable text, the rest of the file may.
         return Ok(String::new());
@@ -360,6 +430,28 @@ mod tests {
         assert!(
             matches!(r, Err(Error::Damaged(_)) | Err(Error::NoPages)),
             "{r:?}"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = format!("BT {}(x){} TJ ET", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(matches!(
+            check_nesting(deep.as_bytes(), false),
+            Err(Error::TooMany { .. })
+        ));
+        let strings = format!("BT ({}) Tj ET", "[".repeat(10_000));
+        assert!(
+            check_nesting(strings.as_bytes(), false).is_ok(),
+            "brackets in strings"
+        );
+        let stream = format!(
+            "1 0 obj <<>> stream\n{}\nendstream endobj",
+            "[".repeat(10_000)
+        );
+        assert!(
+            check_nesting(stream.as_bytes(), true).is_ok(),
+            "stream data is skipped"
         );
     }
 

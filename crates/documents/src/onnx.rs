@@ -78,7 +78,7 @@ impl TensorProto {
         if !self.float_data.is_empty() {
             return Ok(self.float_data.clone());
         }
-        if self.raw_data.len() % 4 != 0 {
+        if !self.raw_data.len().is_multiple_of(4) {
             return Err(bad(
                 &self.name,
                 "raw float data is not a multiple of 4 bytes",
@@ -107,9 +107,12 @@ fn bad(name: &str, message: &str) -> Error {
     Error::Model(format!("ONNX tensor `{name}`: {message}"))
 }
 
+/// A weight's shape and its values, row-major.
+pub type Weight = (Vec<usize>, Vec<f32>);
+
 /// The weights of the ONNX file, dequantized to f32, under the names of a Hugging Face
 /// `BertForTokenClassification` checkpoint.
-pub fn dequantize(onnx: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>, Error> {
+pub fn dequantize(onnx: &[u8]) -> Result<HashMap<String, Weight>, Error> {
     let model =
         ModelProto::decode(onnx).map_err(|e| Error::Model(format!("not an ONNX model: {e}")))?;
     let graph = model

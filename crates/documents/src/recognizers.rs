@@ -275,7 +275,7 @@ pub fn luhn(d: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Visa, Mastercard, American Express, Discover, JCB and Diners lengths and prefixes.

@@ -33,7 +33,7 @@ pub fn init_logging() {
         .json()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,lopdf=error")),
         )
         .with_current_span(false)
         .without_time() // CloudWatch stamps each line

@@ -68,3 +68,41 @@ fn linters_reject_a_broken_template() {
         "cfn-lint accepted a broken template"
     );
 }
+
+#[test]
+fn every_bucket_is_encrypted_private_and_tls_only() {
+    let text = std::fs::read_to_string(template()).unwrap();
+    let buckets = text.matches("Type: AWS::S3::Bucket\n").count();
+    assert!(
+        buckets >= 5,
+        "archive + four document buckets, found {buckets}"
+    );
+    for (what, needle) in [
+        ("encryption", "SSEAlgorithm: aws:kms"),
+        ("public access block", "RestrictPublicBuckets: true"),
+        ("TLS-only policy", "aws:SecureTransport: \"false\""),
+    ] {
+        assert_eq!(
+            text.matches(needle).count(),
+            buckets,
+            "every bucket has {what}"
+        );
+    }
+}
+
+#[test]
+fn allow_statements_name_their_actions() {
+    let text = std::fs::read_to_string(template()).unwrap();
+    // `s3:*` appears only in the Deny statements of the TLS-only bucket policies.
+    for (i, line) in text.lines().enumerate() {
+        if line.contains("\"s3:*\"") || line.contains("Action: \"*\"") {
+            let before: Vec<&str> = text.lines().take(i).collect();
+            let effect = before.iter().rev().find(|l| l.contains("Effect:")).unwrap();
+            assert!(
+                effect.contains("Deny"),
+                "line {}: a wildcard action in an Allow",
+                i + 1
+            );
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! `vigil classify` as ARCHITECTURE.md defines it: one JSON line per file, values never
+//! printed, exit code 1 when any file got `error`, and one bad file never stops a batch.
+//! Needs `VIGIL_TEST_MODEL_DIR`: infra/test.sh sets it.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn model() -> String {
+    std::env::var("VIGIL_TEST_MODEL_DIR")
+        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh")
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vigil-classify-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn a_folder_with_hostile_files_is_classified_file_by_file() {
+    let d = dir("mixed");
+    let people = vigil_corpus::people().unwrap();
+    let docs: Vec<_> = (0..13)
+        .map(|i| vigil_corpus::generate(&people, 21, i))
+        .collect();
+    for doc in &docs {
+        std::fs::write(d.join(&doc.truth.file), &doc.bytes).unwrap();
+    }
+    let hostile = vigil_corpus::hostile::files();
+    for (name, bytes, _) in &hostile {
+        std::fs::write(d.join(format!("zz-{name}")), bytes).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["classify", "--json", "--model", &model()])
+        .arg(&d)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "errors → exit code 1\n{stdout}");
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), docs.len() + hostile.len(), "one line per file");
+    for line in &lines {
+        let keys: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["entities", "error", "file", "verdict"], "{line}");
+        for e in line["entities"].as_array().unwrap() {
+            let keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(keys, ["end", "page", "score", "start", "type"], "{e}");
+        }
+    }
+    for doc in &docs {
+        let line = lines
+            .iter()
+            .find(|l| l["file"].as_str().unwrap().ends_with(&doc.truth.file))
+            .unwrap();
+        let want = if doc.truth.pii { "pii" } else { "no_pii" };
+        assert_eq!(line["verdict"], want, "{}: {line}", doc.truth.file);
+        for entity in &doc.truth.entities {
+            assert!(
+                !stdout.contains(&entity.value),
+                "a {} value is printed",
+                entity.kind
+            );
+        }
+    }
+    let errors = lines.iter().filter(|l| l["verdict"] == "error").count();
+    assert!(errors >= 8, "the hostile files that must fail do: {errors}");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn good_files_exit_zero_and_a_missing_model_is_explained() {
+    let d = dir("good");
+    let people = vigil_corpus::people().unwrap();
+    let doc = vigil_corpus::generate(&people, 5, 0);
+    let file = d.join("application.pdf");
+    std::fs::write(&file, &doc.bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["classify", "--model", &model()])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("application.pdf: PII"), "{stdout}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["classify", "--model", "/nonexistent/model"])
+        .arg(&file)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--no-ner") && stderr.contains("/nonexistent/model"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}
