@@ -136,7 +136,7 @@ pub fn json_line(file: &str, verdict: &DocumentVerdict) -> serde_json::Value {
             "start": f.start,
             "end": f.end,
             "page": f.page,
-            "score": (f.score * 1000.0).round() / 1000.0,
+            "score": (f64::from(f.score) * 1000.0).round() / 1000.0,
         })).collect::<Vec<_>>(),
         "error": verdict.error,
     })
