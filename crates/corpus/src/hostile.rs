@@ -6,7 +6,7 @@ use std::io::Write;
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
 
-use crate::pdf::{Layout, Text, write};
+use crate::pdf::{Layout, Text, finish, write};
 
 /// `(file name, bytes, what the classifier must say)`: `None` = a verdict, `Some(word)` =
 /// an error whose message contains the word.
@@ -91,17 +91,6 @@ fn page_with(
         "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
     })
     .into()
-}
-
-fn finish(mut doc: Document, pages: lopdf::ObjectId, kids: Vec<Object>) -> Vec<u8> {
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
-    doc.trailer.set("Root", catalog);
-    save(doc)
 }
 
 /// A scanned page: one image, no text.

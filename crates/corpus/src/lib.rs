@@ -333,11 +333,7 @@ fn statement(mut doc: Doc, p: &Person, lender: &str, office: &str) -> Doc {
     header(&mut doc, lender, "Monthly Account Statement");
     doc.line(office.to_owned());
     doc.gap_lines(1);
-    doc.line(p.name.clone());
-    doc.mark(K::Person, &p.name);
-    doc.line(p.street.clone());
-    doc.mark(K::Address, &p.street);
-    doc.line(format!("{}, {} {}", p.city, p.state, p.zip));
+    doc.address_block(p);
     doc.gap_lines(1);
     doc.field("Account Number", &p.account, Some(K::BankAccount));
     doc.field("Statement Period", "February 1 - February 29, 2024", None);
@@ -375,11 +371,7 @@ fn letter(mut doc: Doc, p: &Person, lender: &str, office: &str) -> Doc {
     doc.gap_lines(2);
     doc.line("March 4, 2024");
     doc.gap_lines(1);
-    doc.line(p.name.clone());
-    doc.mark(K::Person, &p.name);
-    doc.line(p.street.clone());
-    doc.mark(K::Address, &p.street);
-    doc.line(format!("{}, {} {}", p.city, p.state, p.zip));
+    doc.address_block(p);
     doc.gap_lines(1);
     let first = p
         .name
@@ -593,6 +585,15 @@ fn marketing_letter(mut doc: Doc, lender: &str, office: &str) -> Doc {
 }
 
 impl Doc {
+    /// A person's name and postal address, one line each, as on an envelope.
+    fn address_block(&mut self, p: &Person) {
+        self.line(p.name.clone());
+        self.mark(K::Person, &p.name);
+        self.line(p.street.clone());
+        self.mark(K::Address, &p.street);
+        self.line(format!("{}, {} {}", p.city, p.state, p.zip));
+    }
+
     fn gap_lines(&mut self, n: usize) {
         for _ in 0..n {
             self.layout.gap();

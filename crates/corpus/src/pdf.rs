@@ -1,7 +1,7 @@
 //! A small PDF writer on lopdf: pages of positioned Helvetica text.
 
 use lopdf::content::{Content, Operation};
-use lopdf::{Document, Object, Stream, dictionary};
+use lopdf::{Document, Object, ObjectId, Stream, dictionary};
 
 /// One piece of text at a position (points from the bottom left of a US Letter page).
 #[derive(Debug, Clone)]
@@ -53,12 +53,17 @@ pub fn write(pages: &[Vec<Text>]) -> Vec<u8> {
         });
         kids.push(Object::from(page_id));
     }
+    finish(doc, pages_id, kids)
+}
+
+/// Adds the page tree (`pages` with `kids`) and the catalog, and writes the file.
+pub fn finish(mut doc: Document, pages: ObjectId, kids: Vec<Object>) -> Vec<u8> {
     let count = kids.len() as i64;
     doc.objects.insert(
-        pages_id,
+        pages,
         Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
     );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
     doc.trailer.set("Root", catalog);
     let mut out = Vec::new();
     doc.save_to(&mut out).expect("writing to memory");
