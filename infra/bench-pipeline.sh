@@ -19,8 +19,8 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 step "In process: $in_process transactions"
-"$vigil" demo --count "$in_process" --seed 1 --out "$out/in-process" 2>/dev/null
+"$vigil" demo --count "$in_process" --seed 1 --documents 0 --out "$out/in-process" 2>/dev/null
 
 step "Through the broker on 127.0.0.1:$VIGIL_KAFKA_PORT: $through_broker transactions"
-"$vigil" demo --count "$through_broker" --seed 2 --out "$out/broker" \
+"$vigil" demo --count "$through_broker" --seed 2 --documents 0 --out "$out/broker" \
   --broker "127.0.0.1:$VIGIL_KAFKA_PORT" 2>/dev/null
