@@ -36,7 +36,8 @@ struct Record<'a> {
     destination: Option<String>,
     #[serde(flatten)]
     verdict: &'a DocumentVerdict,
-    model: &'static str,
+    /// The NER model, when one ran.
+    model: Option<&'static str>,
 }
 
 pub const VERDICT_TAG: &str = "vigil-verdict";
@@ -89,7 +90,7 @@ pub async fn file_upload(
         source: upload.to_string(),
         destination: destination.as_ref().map(ToString::to_string),
         verdict: &verdict,
-        model: "rampart-1.4.0",
+        model: classifier.has_ner().then_some("rampart-1.4.0"),
     };
     store
         .put(

@@ -136,7 +136,7 @@ pub fn dequantize(onnx: &[u8]) -> Result<HashMap<String, Weight>, Error> {
                 node.name
             )));
         };
-        if bits != 4 || node.input.len() < 3 || node.input.len() > 3 {
+        if bits != 4 || node.input.len() != 3 {
             return Err(Error::Model(format!(
                 "{}: only 4-bit symmetric MatMulNBits is supported",
                 node.name
