@@ -370,18 +370,14 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         extract_ms += result.extract_ms;
         recognize_ms += result.recognize_ms;
         ner_ms += result.ner_ms;
-        // The offsets of findings refer to the extracted text; extract it again for scoring.
-        let pages: Vec<String> = vigil_documents::extract::extract(&bytes, &Limits::default())
-            .map(|p| p.into_iter().map(|p| p.text).collect())
-            .unwrap_or_default();
         board.add(
             truth,
             result.verdict.verdict,
             &result.verdict.entities,
-            &pages,
+            &result.pages,
         );
         let cost = by_layout.entry(truth.layout.as_str()).or_default();
-        cost.0 += pages.len() as f64;
+        cost.0 += result.pages.len() as f64;
         cost.1 += result.extract_ms + result.recognize_ms + result.ner_ms;
         bar.inc(1);
     }

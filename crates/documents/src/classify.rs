@@ -114,7 +114,7 @@ fn address_regions(text: &str) -> Vec<(usize, usize)> {
             .chars()
             .next_back()
             .is_some_and(|c| matches!(c, '/' | ':' | '-' | '.' | '$'));
-        if glued || any_word(&line_and_above(text, m.start()), OFFICE_WORDS) {
+        if glued || recognizers::has(&line_and_above(text, m.start()), OFFICE_WORDS) {
             continue;
         }
         let line = line_of(m.start());
@@ -132,6 +132,9 @@ fn address_regions(text: &str) -> Vec<(usize, usize)> {
 #[derive(Debug, Clone)]
 pub struct Classified {
     pub verdict: DocumentVerdict,
+    /// The text of each page (empty when the file could not be read): what the
+    /// findings' offsets refer to.
+    pub pages: Vec<String>,
     pub extract_ms: f64,
     pub recognize_ms: f64,
     pub ner_ms: f64,
@@ -165,6 +168,7 @@ impl Classifier {
             Err(e) => {
                 return Classified {
                     verdict: error_verdict(&e),
+                    pages: Vec::new(),
                     extract_ms: ms(t0),
                     recognize_ms: 0.0,
                     ner_ms: 0.0,
@@ -172,15 +176,19 @@ impl Classifier {
             }
         };
         let extract_ms = ms(t0);
-        match self.classify_pages_until(&pages, Some(t0 + self.limits.time_budget)) {
+        let result = self.classify_pages_until(&pages, Some(t0 + self.limits.time_budget));
+        let pages = pages.into_iter().map(|p| p.text).collect();
+        match result {
             Ok((verdict, recognize_ms, ner_ms)) => Classified {
                 verdict,
+                pages,
                 extract_ms,
                 recognize_ms,
                 ner_ms,
             },
             Err(e) => Classified {
                 verdict: error_verdict(&e),
+                pages,
                 extract_ms,
                 recognize_ms: 0.0,
                 ner_ms: 0.0,
@@ -379,13 +387,6 @@ fn lower_before(text: &str, start: usize, chars: usize) -> String {
     before[from..].to_lowercase()
 }
 
-fn any_word(ctx: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| {
-        ctx.match_indices(w)
-            .any(|(i, _)| i == 0 || !ctx.as_bytes()[i - 1].is_ascii_alphanumeric())
-    })
-}
-
 /// Person and address spans out of the model's name and address-part tags.
 fn group_spans(text: &str, spans: &[Span]) -> Vec<(EntityKind, usize, usize, f32)> {
     let mut out = Vec::new();
@@ -524,8 +525,8 @@ fn page_findings(
         }
         let ctx = lower_before(text, start, 48);
         let business = match kind {
-            EntityKind::Person => any_word(&ctx, OFFICER_WORDS) || officer_after(text, end),
-            _ => any_word(&ctx, OFFICE_WORDS),
+            EntityKind::Person => recognizers::has(&ctx, OFFICER_WORDS) || officer_after(text, end),
+            _ => recognizers::has(&ctx, OFFICE_WORDS),
         };
         out.push((
             Finding {

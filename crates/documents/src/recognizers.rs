@@ -198,7 +198,8 @@ fn nearest(ctx: &str, words: &[&str]) -> Option<usize> {
         .max()
 }
 
-fn has(ctx: &str, words: &[&str]) -> bool {
+/// Whether one of `words` starts a word in `ctx` (lower case).
+pub(crate) fn has(ctx: &str, words: &[&str]) -> bool {
     nearest(ctx, words).is_some()
 }
 

@@ -89,17 +89,9 @@ async fn uploads_are_filed_with_findings_and_tags_once() {
     let first = common::invoke(&watch, &event);
     assert_eq!(first["filed"], 3, "{first}");
 
-    // Keys only: the PDFs are not text.
     let keys = |bucket: String| {
         let s3 = s3.clone();
-        async move {
-            let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
-            listed
-                .contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_owned))
-                .collect::<Vec<_>>()
-        }
+        async move { common::s3_keys(&s3, &bucket).await }
     };
     assert_eq!(keys(pii.clone()).await, ["loan file (2024).pdf"]);
     assert_eq!(keys(clean.clone()).await, ["rates/daily rates.pdf"]);

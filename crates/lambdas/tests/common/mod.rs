@@ -245,3 +245,13 @@ pub fn msk_event(topic: &str, messages: &[vigil_kafka::ReadMessage], name: &str)
     std::fs::write(&path, event.to_string()).unwrap();
     path
 }
+
+/// The keys of a bucket (for objects that are not text).
+pub async fn s3_keys(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
+}
