@@ -19,7 +19,7 @@ export CFLAGS_aarch64_unknown_linux_gnu="-I$VIGIL_CACHE/cross-include"
 
 step "sam build: the zip functions (arm64, cargo-lambda)"
 rm -rf "$VIGIL_CACHE/sam-build"
-for fn in ProduceTransactionsFunction ScoreTransactionsFunction AlertTransactionsFunction ArchiveTransactionsFunction; do
+for fn in ProduceTransactionsFunction ScoreTransactionsFunction AlertTransactionsFunction ArchiveTransactionsFunction RefreshReportsFunction; do
   sam build "$fn" --build-dir "$VIGIL_CACHE/sam-build/$fn" "$@"
 done
 for f in "$VIGIL_CACHE"/sam-build/*/*Function/bootstrap; do

@@ -152,9 +152,25 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         lines.extend(crate::documents::demo(&args.out, args.documents, seed, &args.model).await?);
     }
 
+    let began = Instant::now();
+    let report =
+        crate::reports::build_report(&args.out.join("archive"), &args.out.join("report")).await;
+    match &report {
+        Ok((_, report)) => lines.push(format!(
+            "report                  {} transactions charted in {:.2} s ({} note(s) on the data)",
+            report.total(),
+            began.elapsed().as_secs_f64(),
+            report.notes.len()
+        )),
+        Err(e) => lines.push(format!("report                  not built: {e:#}")),
+    }
+
     println!("\nVigil demo summary");
     for line in lines {
         println!("  {line}");
+    }
+    if let Ok((index, _)) = report {
+        println!("\nReport: {}", index.display());
     }
     Ok(())
 }

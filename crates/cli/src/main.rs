@@ -4,6 +4,7 @@ mod demo;
 mod documents;
 mod fraud;
 mod generate;
+mod reports;
 
 use std::path::PathBuf;
 
@@ -50,6 +51,10 @@ enum Command {
     EvaluateDocuments(documents::EvaluateArgs),
     /// Print the text of PDF files, page by page, as JSON lines.
     Extract(documents::ExtractArgs),
+    /// Run SQL over the processed transactions (table `txn_processedtxns`); prints CSV.
+    Query(reports::QueryArgs),
+    /// Build the transactions report (HTML page with charts, PNGs, CSV results).
+    Report(reports::ReportArgs),
 }
 
 /// What to generate; shared by `generate` and `demo`.
@@ -153,5 +158,10 @@ fn main() -> Result<()> {
         Command::Corpus(args) => documents::corpus(&args),
         Command::EvaluateDocuments(args) => documents::evaluate(&args),
         Command::Extract(args) => documents::extract(&args),
+        Command::Query(args) => {
+            let code = tokio::runtime::Runtime::new()?.block_on(reports::query(&args));
+            std::process::exit(code)
+        }
+        Command::Report(args) => tokio::runtime::Runtime::new()?.block_on(reports::report(&args)),
     }
 }

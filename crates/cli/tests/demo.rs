@@ -134,6 +134,19 @@ fn demo_archives_every_transaction_and_alerts_each_block_masked() {
     );
     let findings = files(&docs.join("findings"));
     assert_eq!(findings.len(), 26);
+    // The demo ends with the report of what it archived.
+    let page = std::fs::read_to_string(dir.join("report/index.html")).unwrap();
+    assert!(
+        page.contains("<b>3000</b>"),
+        "the page counts every transaction"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "Report: {}",
+            dir.join("report/index.html").display()
+        )),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("documents               26 uploaded"),
         "{stdout}"

@@ -5,6 +5,7 @@ pub mod consumers;
 pub mod documents;
 pub mod msk;
 pub mod produce;
+pub mod reports;
 pub mod score;
 
 /// How long an invocation keeps re-sending records the broker did not acknowledge before
@@ -53,4 +54,8 @@ pub enum Error {
     Generator(#[from] vigil_generator::Error),
     #[error(transparent)]
     Pipeline(#[from] vigil_pipeline::Error),
+    #[error(transparent)]
+    Report(#[from] vigil_reports::Error),
+    #[error(transparent)]
+    Store(#[from] vigil_core::Error),
 }

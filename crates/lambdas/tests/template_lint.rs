@@ -106,3 +106,50 @@ fn allow_statements_name_their_actions() {
         }
     }
 }
+
+#[test]
+fn named_queries_are_the_reports_sql() {
+    let text = std::fs::read_to_string(template()).unwrap();
+    let named = vigil_reports::queries::named_queries();
+    assert_eq!(
+        text.matches("Type: AWS::Athena::NamedQuery").count(),
+        named.len()
+    );
+    for (name, sql) in named {
+        let name_line = format!("Name: vigil-{}", name.replace('_', "-"));
+        let sql_line = format!("QueryString: '{}'", sql.replace('\'', "''"));
+        let at = text
+            .find(&name_line)
+            .unwrap_or_else(|| panic!("no named query {name}"));
+        let query = text[at..]
+            .lines()
+            .find(|l| l.contains("QueryString:"))
+            .unwrap();
+        assert_eq!(
+            query.trim(),
+            sql_line,
+            "query {name} differs from the crate's"
+        );
+    }
+}
+
+#[test]
+fn the_table_schema_matches_the_records() {
+    let text = std::fs::read_to_string(template()).unwrap();
+    let at = text.find("Name: txn_processedtxns").unwrap();
+    let columns: Vec<&str> = text[at..]
+        .lines()
+        .skip_while(|l| !l.contains("Columns:"))
+        .skip(1)
+        .take_while(|l| {
+            l.trim_start().starts_with("- Name:") || l.trim_start().starts_with("Type:")
+        })
+        .filter_map(|l| l.trim().strip_prefix("- Name: "))
+        .collect();
+    let mut want = vigil_core::Transaction::COLUMNS.to_vec();
+    want.push("fd");
+    assert_eq!(
+        columns, want,
+        "the Glue columns are the archive's, in order"
+    );
+}

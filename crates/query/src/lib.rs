@@ -1,0 +1,15 @@
+//! SQL over the processed-transactions archive: DataFusion with the table
+//! `txn_processedtxns` (the archive's NDJSON with its `dt=` partitions, or the original
+//! system's exported CSVs) and the Presto functions Athena queries use.
+
+mod csv_out;
+mod engine;
+mod error;
+pub mod functions;
+pub mod schema;
+pub mod source;
+
+pub use csv_out::{to_csv_string, write_csv};
+pub use datafusion;
+pub use engine::{Answer, Engine};
+pub use error::Error;

@@ -1,0 +1,328 @@
+//! Where the processed transactions are, and how they become the table: the archive
+//! (`dt=YYYY-MM-DD/*.json`, read by DataFusion's NDJSON scanner), or, when a file in it
+//! is damaged or the data are the original system's exported CSVs, the good records
+//! loaded into memory with a count of what was skipped.
+
+use std::collections::HashSet;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::json::ReaderBuilder;
+use vigil_core::{FraudAssessment, Outcome, ProcessedTransaction, Transaction};
+
+use crate::Error;
+use crate::schema::{PARTITION, record_schema, table_schema};
+
+/// The two layouts `--data` may point at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Layout {
+    /// The folder holding the `dt=` partitions.
+    Archive(PathBuf),
+    /// Exported result CSVs (Athena/Superset downloads).
+    Exports(Vec<PathBuf>),
+}
+
+fn is_partition(p: &Path) -> bool {
+    p.is_dir()
+        && p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("dt="))
+}
+
+fn entries(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        out.push(e.map_err(|e| Error::io(dir, e))?.path());
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Finds the data under `dir`: the archive folder itself, or the demo's output folder
+/// (`archive/processed`), or a folder of exported CSVs.
+pub fn locate(dir: &Path) -> Result<Layout, Error> {
+    if !dir.is_dir() {
+        return Err(Error::io(
+            dir,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+        ));
+    }
+    for candidate in [
+        dir.to_path_buf(),
+        dir.join("processed"),
+        dir.join("archive/processed"),
+    ] {
+        if candidate.is_dir() && entries(&candidate)?.iter().any(|p| is_partition(p)) {
+            return Ok(Layout::Archive(candidate));
+        }
+    }
+    let csvs: Vec<PathBuf> = entries(dir)?
+        .into_iter()
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+        .collect();
+    if csvs.is_empty() {
+        return Err(Error::NoData(dir.to_path_buf()));
+    }
+    Ok(Layout::Exports(csvs))
+}
+
+/// Good records with their partition, and what was left out.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub rows: Vec<(ProcessedTransaction, String)>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads every archive file line by line, keeping the records that parse.
+pub fn load_archive(root: &Path) -> Result<Loaded, Error> {
+    let mut files = Vec::new();
+    for part in entries(root)?.into_iter().filter(|p| is_partition(p)) {
+        let dt = part.file_name().and_then(|n| n.to_str()).unwrap_or("dt=")[3..].to_owned();
+        for f in entries(&part)? {
+            if f.extension().is_some_and(|e| e == "json") {
+                files.push((f, dt.clone()));
+            }
+        }
+    }
+    let mut loaded = Loaded::default();
+    let mut bad = 0usize;
+    for (file, dt) in files {
+        let reader =
+            std::io::BufReader::new(std::fs::File::open(&file).map_err(|e| Error::io(&file, e))?);
+        for (n, line) in reader.lines().enumerate() {
+            let line = line.map_err(|e| Error::io(&file, e))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<ProcessedTransaction>(&line) {
+                Ok(r) => loaded.rows.push((r, dt.clone())),
+                Err(e) => {
+                    bad += 1;
+                    // The parser's message names the line and column, never the record's content.
+                    if bad <= 5 {
+                        loaded.warnings.push(format!(
+                            "{}: line {}: skipped, not a processed transaction ({})",
+                            file.display(),
+                            n + 1,
+                            e.classify_name()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if bad > 0 {
+        loaded
+            .warnings
+            .push(format!("{bad} malformed archive line(s) skipped in all"));
+    }
+    Ok(loaded)
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "read error",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "missing or mistyped field",
+            serde_json::error::Category::Eof => "truncated JSON",
+        }
+    }
+}
+
+/// Parses the original system's rendering of `fd`: `{ttdf=853, outcome=approve, proc_time=612,
+/// frauddetector_time=241}`. Only these four keys existed then; others are ignored.
+pub fn parse_fd(text: &str) -> Option<FraudAssessment> {
+    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut outcome = None;
+    let (mut ttdf, mut proc_time, mut fd_time) = (0, 0, 0);
+    for pair in inner.split(',') {
+        let (k, v) = pair.split_once('=')?;
+        let v = v.trim();
+        match k.trim() {
+            "outcome" => outcome = Some(v.parse::<Outcome>().ok()?),
+            "ttdf" => ttdf = v.parse().ok()?,
+            "proc_time" => proc_time = v.parse().ok()?,
+            "frauddetector_time" => fd_time = v.parse().ok()?,
+            _ => {}
+        }
+    }
+    Some(FraudAssessment {
+        outcome: outcome?,
+        model_scores: Default::default(),
+        rule_results: vec![],
+        reasons: vec![],
+        ttdf,
+        proc_time,
+        frauddetector_time: fd_time,
+    })
+}
+
+/// Reads exported CSVs as the table: files whose header has every transaction column and
+/// `fd` are rows of the table; other exports (query results, chart series) are not, and are
+/// named in a warning. Padding rows are skipped; a transaction exported more than once is
+/// kept once (by `event_id`).
+pub fn load_exports(files: &[PathBuf]) -> Result<Loaded, Error> {
+    let mut loaded = Loaded::default();
+    let mut seen = HashSet::new();
+    let (mut padding, mut bad, mut duplicates, mut other_files) = (0usize, 0usize, 0usize, 0usize);
+    for file in files {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(file)
+            .map_err(|e| Error::io(file, std::io::Error::other(e)))?;
+        let header = reader
+            .headers()
+            .map_err(|e| Error::io(file, std::io::Error::other(e)))?
+            .clone();
+        let column = |name: &str| header.iter().position(|h| h.trim() == name);
+        let (Some(cols), Some(fd_col)) = (
+            Transaction::COLUMNS
+                .iter()
+                .map(|c| column(c))
+                .collect::<Option<Vec<usize>>>(),
+            column("fd"),
+        ) else {
+            other_files += 1;
+            continue;
+        };
+        for (n, record) in reader.records().enumerate() {
+            let Ok(record) = record else {
+                bad += 1;
+                continue;
+            };
+            if record.iter().all(|f| f.trim().is_empty()) {
+                padding += 1;
+                continue;
+            }
+            let get = |i: usize| record.get(i).unwrap_or("").to_owned();
+            let row = (|| {
+                let fd = parse_fd(record.get(fd_col)?)?;
+                let amt: f64 = record.get(cols[0])?.trim().parse().ok()?;
+                let t = Transaction {
+                    transaction_amt: amt,
+                    email_address: get(cols[1]),
+                    ip_address: get(cols[2]),
+                    transaction_currency: get(cols[3]),
+                    event_id: get(cols[4]),
+                    entity_id: get(cols[5]),
+                    event_time: get(cols[6]),
+                    billing_longitude: get(cols[7]),
+                    billing_state: get(cols[8]),
+                    user_agent: get(cols[9]),
+                    billing_street: get(cols[10]),
+                    billing_city: get(cols[11]),
+                    card_bin: get(cols[12]),
+                    customer_name: get(cols[13]),
+                    product_category: get(cols[14]),
+                    customer_job: get(cols[15]),
+                    phone: get(cols[16]),
+                    billing_latitude: get(cols[17]),
+                    billing_zip: get(cols[18]),
+                };
+                Some(ProcessedTransaction { transaction: t, fd })
+            })();
+            match row {
+                Some(r) => {
+                    if !seen.insert(r.transaction.event_id.clone()) {
+                        duplicates += 1;
+                        continue;
+                    }
+                    let dt = r
+                        .transaction
+                        .event_time
+                        .get(..10)
+                        .unwrap_or("unknown")
+                        .to_owned();
+                    loaded.rows.push((r, dt));
+                }
+                None => {
+                    bad += 1;
+                    if bad <= 5 {
+                        loaded.warnings.push(format!(
+                            "{}: row {}: skipped, unreadable amount or fd",
+                            file.display(),
+                            n + 2
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if other_files > 0 {
+        loaded.warnings.push(format!(
+            "{other_files} CSV file(s) are not exports of the table (query results or chart series) and were not read"
+        ));
+    }
+    if padding > 0 {
+        loaded
+            .warnings
+            .push(format!("{padding} empty padding row(s) skipped"));
+    }
+    if duplicates > 0 {
+        loaded.warnings.push(format!(
+            "{duplicates} row(s) exported more than once kept once (same event_id)"
+        ));
+    }
+    if bad > 0 {
+        loaded
+            .warnings
+            .push(format!("{bad} unreadable row(s) skipped"));
+    }
+    Ok(loaded)
+}
+
+/// The records as one Arrow batch of the table's schema (through their canonical JSON,
+/// so that the archive and the exports are decoded by one reader).
+pub fn to_batch(rows: &[(ProcessedTransaction, String)]) -> Result<RecordBatch, Error> {
+    let record_schema = record_schema();
+    let mut decoder = ReaderBuilder::new(record_schema.clone())
+        .with_batch_size(rows.len().max(1))
+        .build_decoder()?;
+    let mut json = Vec::with_capacity(rows.len() * 900);
+    for (r, _) in rows {
+        serde_json::to_writer(&mut json, r).map_err(|e| Error::Sql(e.to_string()))?;
+        json.push(b'\n');
+    }
+    let mut offset = 0;
+    while offset < json.len() {
+        let read = decoder.decode(&json[offset..])?;
+        if read == 0 {
+            break;
+        }
+        offset += read;
+    }
+    let batch = decoder
+        .flush()?
+        .unwrap_or_else(|| RecordBatch::new_empty(record_schema));
+    let dt: ArrayRef = Arc::new(StringArray::from_iter_values(rows.iter().map(|(_, d)| d)));
+    let mut columns = batch.columns().to_vec();
+    columns.push(dt);
+    debug_assert_eq!(table_schema().field(columns.len() - 1).name(), PARTITION);
+    Ok(RecordBatch::try_new(table_schema(), columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_original_fd_rendering_parses() {
+        let fd =
+            parse_fd("{ttdf=853, outcome=approve, proc_time=612, frauddetector_time=241}").unwrap();
+        assert_eq!(fd.outcome, Outcome::Approve);
+        assert_eq!(
+            (fd.ttdf, fd.proc_time, fd.frauddetector_time),
+            (853, 612, 241)
+        );
+        assert!(parse_fd("{ttdf=853}").is_none(), "no outcome");
+        assert!(parse_fd("{outcome=maybe}").is_none());
+        assert!(parse_fd("approve").is_none());
+    }
+}

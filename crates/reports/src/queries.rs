@@ -1,0 +1,83 @@
+//! The report's SQL, one text for both engines: Athena on AWS and `vigil query`'s DataFusion
+//! locally. Only functions both know are used (`from_iso8601_timestamp`, `date_trunc`,
+//! `approx_percentile`, `cardinality`, `regexp_replace`, subscripts guarded by a length check),
+//! and the template's named queries are these same texts (a test compares them).
+
+/// The columns the report's queries read.
+pub const COLUMNS: &[&str] = &["event_time", "transaction_amt", "fd"];
+
+/// The original system's query, verbatim.
+pub const ORIGINAL: &str = r#"SELECT transaction_amt, email_address, event_id, CAST("from_iso8601_timestamp"(event_time) AS timestamp) event_ts, fd.outcome FROM txn_processedtxns;"#;
+
+/// The time covered, to choose the chart's time unit.
+pub const SPAN: &str = "SELECT CAST(min(from_iso8601_timestamp(event_time)) AS timestamp) AS first_event, CAST(max(from_iso8601_timestamp(event_time)) AS timestamp) AS last_event, count(*) AS transactions FROM txn_processedtxns";
+
+/// Outcomes per time unit; `{unit}` is `minute`, `hour` or `day`.
+const OUTCOMES_OVER_TIME: &str = "SELECT CAST(date_trunc('{unit}', from_iso8601_timestamp(event_time)) AS timestamp) AS period, fd.outcome AS outcome, count(*) AS transactions FROM txn_processedtxns GROUP BY 1, 2 ORDER BY 1, 2";
+
+pub fn outcomes_over_time(unit: TimeUnit) -> String {
+    OUTCOMES_OVER_TIME.replace("{unit}", unit.as_str())
+}
+
+/// Amount statistics per outcome.
+pub const AMOUNTS_BY_OUTCOME: &str = "SELECT fd.outcome AS outcome, count(*) AS transactions, sum(transaction_amt) AS total_amount, avg(transaction_amt) AS mean_amount, approx_percentile(transaction_amt, 0.5) AS median_amount, approx_percentile(transaction_amt, 0.99) AS p99_amount, max(transaction_amt) AS max_amount FROM txn_processedtxns GROUP BY 1 ORDER BY 1";
+
+/// Transactions per amount band and outcome (the bands are powers of ten).
+pub const AMOUNT_BANDS: &str = "SELECT CASE WHEN transaction_amt < 10 THEN '0-10' WHEN transaction_amt < 100 THEN '10-100' WHEN transaction_amt < 1000 THEN '100-1k' WHEN transaction_amt < 10000 THEN '1k-10k' ELSE '10k+' END AS band, fd.outcome AS outcome, count(*) AS transactions FROM txn_processedtxns GROUP BY 1, 2 ORDER BY 1, 2";
+
+/// The most frequent reasons given for `review` and `block`, numbers replaced by N so that
+/// "amount 14.2x the customer's mean" and "amount 9.0x …" count as one reason.
+pub const TOP_REASONS: &str = "SELECT regexp_replace(reason, '[0-9]+([.][0-9]+)?', 'N') AS reason, count(*) AS transactions FROM (SELECT fd.reasons[1] AS reason FROM txn_processedtxns WHERE fd.outcome <> 'approve' AND cardinality(fd.reasons) >= 1 UNION ALL SELECT fd.reasons[2] AS reason FROM txn_processedtxns WHERE fd.outcome <> 'approve' AND cardinality(fd.reasons) >= 2 UNION ALL SELECT fd.reasons[3] AS reason FROM txn_processedtxns WHERE fd.outcome <> 'approve' AND cardinality(fd.reasons) >= 3) r GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10";
+
+/// The time unit of the charts: about 20 to 2,000 points whatever the span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl TimeUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeUnit::Minute => "minute",
+            TimeUnit::Hour => "hour",
+            TimeUnit::Day => "day",
+        }
+    }
+
+    /// Minutes for up to a day and a half, hours for up to 60 days, days beyond.
+    pub fn for_span(seconds: i64) -> Self {
+        if seconds <= 36 * 3_600 {
+            TimeUnit::Minute
+        } else if seconds <= 60 * 86_400 {
+            TimeUnit::Hour
+        } else {
+            TimeUnit::Day
+        }
+    }
+}
+
+/// The named queries of the template (`AWS::Athena::NamedQuery`), with the SQL they hold.
+pub fn named_queries() -> Vec<(&'static str, String)> {
+    vec![
+        ("original", ORIGINAL.to_owned()),
+        ("outcomes_per_hour", outcomes_over_time(TimeUnit::Hour)),
+        ("amounts_by_outcome", AMOUNTS_BY_OUTCOME.to_owned()),
+        ("amount_bands", AMOUNT_BANDS.to_owned()),
+        ("top_reasons", TOP_REASONS.to_owned()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unit_follows_the_span() {
+        assert_eq!(TimeUnit::for_span(300), TimeUnit::Minute);
+        assert_eq!(TimeUnit::for_span(7 * 86_400), TimeUnit::Hour);
+        assert_eq!(TimeUnit::for_span(180 * 86_400), TimeUnit::Day);
+        assert!(outcomes_over_time(TimeUnit::Day).contains("date_trunc('day'"));
+    }
+}
