@@ -83,9 +83,9 @@ td:first-child,th:first-child{{text-align:left}} .notes{{background:#fff7e0;bord
         } else {
             body
         };
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<figure id=\"{name}\" class=\"chart\"><figcaption>{}</figcaption>{body}</figure>\n",
+            "<figure id=\"{name}\" class=\"chart\"><figcaption>{}</figcaption>{body}</figure>",
             escape(title)
         );
     }
