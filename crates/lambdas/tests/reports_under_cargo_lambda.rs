@@ -80,18 +80,6 @@ fn athena_result(table: &Table) -> serde_json::Value {
     })
 }
 
-fn athena(endpoint: &str) -> aws_sdk_athena::Client {
-    use aws_sdk_athena::config::{BehaviorVersion, Credentials, Region};
-    aws_sdk_athena::Client::from_conf(
-        aws_sdk_athena::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .endpoint_url(endpoint)
-            .build(),
-    )
-}
-
 /// Empties moto's queue of canned Athena results (left by an interrupted run): each new
 /// execution takes the next one; an execution that gets no columns means the queue is empty.
 async fn drain_athena_queue(client: &aws_sdk_athena::Client) {
@@ -137,7 +125,7 @@ async fn reports_are_built_from_athena_results_and_filed_in_s3() {
     assert_eq!(expected.totals, [420, 120, 60]);
 
     // moto's Athena, answering with those results in the order the function asks.
-    let client = athena(&endpoint);
+    let client = common::athena_client(&endpoint);
     drain_athena_queue(&client).await;
     let workgroup = format!("vigil-test-{}", uuid::Uuid::new_v4().simple());
     client

@@ -99,6 +99,42 @@ fn short(label: &str, unit: TimeUnit) -> String {
     }
 }
 
+/// A chart's frame: its caption and room for the axis labels.
+fn frame<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(caption, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56);
+    builder
+}
+
+/// The label of the period at axis position `x`.
+fn period_label(r: &Report, x: f64) -> String {
+    r.periods
+        .get(x.round() as usize)
+        .map(|p| short(&p.label, r.unit))
+        .unwrap_or_default()
+}
+
+fn line_legend(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
+}
+
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Draw<DB> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+}
+
 fn empty<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, what: &str) -> Draw<DB> {
     area.draw(&Text::new(
         format!("No {what}"),
@@ -120,25 +156,13 @@ fn outcomes_over_time<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Rep
         .unwrap_or(1)
         .max(1) as f64;
     // Logarithmic, so that a handful of blocks shows beside thousands of approvals.
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!("Transactions per {} by outcome", r.unit.as_str()),
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
+    let caption = format!("Transactions per {} by outcome", r.unit.as_str());
+    let mut chart = frame(area, &caption)
         .build_cartesian_2d(0f64..(n.max(2) - 1) as f64, (0.8f64..max * 1.5).log_scale())?;
-    let unit = r.unit;
     chart
         .configure_mesh()
         .x_labels(8)
-        .x_label_formatter(&|x| {
-            r.periods
-                .get(x.round() as usize)
-                .map(|p| short(&p.label, unit))
-                .unwrap_or_default()
-        })
+        .x_label_formatter(&|x| period_label(r, *x))
         .y_desc("transactions (log scale)")
         .draw()?;
     for (i, colour) in COLOURS.iter().enumerate() {
@@ -152,9 +176,7 @@ fn outcomes_over_time<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Rep
         chart
             .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))?
             .label(NAMES[i])
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
-            });
+            .legend(line_legend(*colour));
         if n <= 60 {
             chart.draw_series(
                 points
@@ -163,11 +185,7 @@ fn outcomes_over_time<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Rep
             )?;
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
+    legend(&mut chart)
 }
 
 fn alert_rate<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> Draw<DB> {
@@ -187,29 +205,17 @@ fn alert_rate<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> 
         .collect();
     let top = rates.iter().map(|(b, v)| b.max(*v)).fold(0.0, f64::max);
     let n = rates.len();
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!(
-                "Alert rate per {}: overall {:.2} % blocked",
-                r.unit.as_str(),
-                100.0 * r.alert_rate()
-            ),
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
+    let caption = format!(
+        "Alert rate per {}: overall {:.2} % blocked",
+        r.unit.as_str(),
+        100.0 * r.alert_rate()
+    );
+    let mut chart = frame(area, &caption)
         .build_cartesian_2d(0f64..(n.max(2) - 1) as f64, 0f64..(top * 1.2).max(1.0))?;
-    let unit = r.unit;
     chart
         .configure_mesh()
         .x_labels(8)
-        .x_label_formatter(&|x| {
-            r.periods
-                .get(x.round() as usize)
-                .map(|p| short(&p.label, unit))
-                .unwrap_or_default()
-        })
+        .x_label_formatter(&|x| period_label(r, *x))
         .y_desc("% of transactions")
         .draw()?;
     for (i, pick) in [(2usize, 0usize), (1, 1)] {
@@ -223,15 +229,9 @@ fn alert_rate<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> 
                 colour.stroke_width(2),
             ))?
             .label(if i == 2 { "block %" } else { "review %" })
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
-            });
+            .legend(line_legend(colour));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
+    legend(&mut chart)
 }
 
 fn amounts_by_outcome<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> Draw<DB> {
@@ -246,14 +246,7 @@ fn amounts_by_outcome<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Rep
         }
     }
     let n = r.bands.len();
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            "Amount bands: share of each outcome's transactions",
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
+    let mut chart = frame(area, "Amount bands: share of each outcome's transactions")
         .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..100f64)?;
     chart
         .configure_mesh()
@@ -286,11 +279,7 @@ fn amounts_by_outcome<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Rep
             .label(NAMES[i])
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
+    legend(&mut chart)
 }
 
 fn top_reasons<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> Draw<DB> {

@@ -137,6 +137,18 @@ pub fn env_for<'a>(
         .collect()
 }
 
+pub fn athena_client(endpoint: &str) -> aws_sdk_athena::Client {
+    use aws_sdk_athena::config::{BehaviorVersion, Credentials, Region};
+    aws_sdk_athena::Client::from_conf(
+        aws_sdk_athena::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url(endpoint)
+            .build(),
+    )
+}
+
 pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
     use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
     aws_sdk_s3::Client::from_conf(
