@@ -51,8 +51,10 @@ pub async fn refresh<R: Runner, S: ObjectStore>(
     for file in files {
         let relative = file.strip_prefix(&dir).unwrap_or(file);
         let key = format!("{prefix}{}", relative.display());
-        let body = std::fs::read(file)
-            .map_err(|e| Error::Config(format!("reading the rendered {}: {e}", file.display())))?;
+        let body = std::fs::read(file).map_err(|source| vigil_reports::Error::Io {
+            path: file.clone(),
+            source,
+        })?;
         store
             .put(&ObjectRef::new(bucket, &key), body, content_type(file))
             .await?;

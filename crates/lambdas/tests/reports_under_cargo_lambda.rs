@@ -216,18 +216,7 @@ async fn reports_are_built_from_athena_results_and_filed_in_s3() {
     assert_eq!(page.matches("<svg").count(), 4, "four inline charts");
     assert!(page.contains("<b>600</b>"));
     for (name, _) in vigil_reports::charts::CHARTS {
-        let png = s3
-            .get_object()
-            .bucket(&bucket)
-            .key(format!("reports/2024-03-04/{name}.png"))
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes();
+        let png = common::s3_bytes(&s3, &bucket, &format!("reports/2024-03-04/{name}.png")).await;
         assert!(png.starts_with(b"\x89PNG"), "{name}.png is a PNG");
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -221,20 +221,25 @@ pub async fn s3_objects(
     let mut out = Vec::new();
     for o in listed.contents() {
         let key = o.key().unwrap().to_owned();
-        let body = s3
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap();
-        out.push((key, String::from_utf8(body.to_vec()).unwrap()));
+        let body = s3_bytes(s3, bucket, &key).await;
+        out.push((key, String::from_utf8(body).unwrap()));
     }
     out
+}
+
+/// One object's body.
+pub async fn s3_bytes(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    s3.get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .to_vec()
 }
 
 /// The MSK event an event source mapping would send for `messages` of `topic`.
