@@ -8,8 +8,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Timelike};
 use serde::{Deserialize, Serialize};
 
-use vigil_core::stable_hash;
-
 use crate::input::Event;
 
 /// Feature names, in the order of the vector the model sees.
@@ -57,16 +55,18 @@ const STATES: [&str; 51] = [
 ];
 
 pub fn category_code(category: &str) -> u8 {
+    let category = category.trim();
     CATEGORIES
         .iter()
-        .position(|c| c.eq_ignore_ascii_case(category.trim()))
+        .position(|c| c.eq_ignore_ascii_case(category))
         .unwrap_or(CATEGORIES.len()) as u8
 }
 
 fn state_code(state: &str) -> f32 {
+    let state = state.trim();
     STATES
         .iter()
-        .position(|s| s.eq_ignore_ascii_case(state.trim()))
+        .position(|s| s.eq_ignore_ascii_case(state))
         .unwrap_or(STATES.len()) as f32
 }
 
@@ -138,6 +138,14 @@ struct Parts {
     agent: u64,
 }
 
+/// Identifies an IP address or user agent in the entity's "seen before" sets. XXH3
+/// rather than the byte-at-a-time FNV of `vigil_core::stable_hash`: user agents run to
+/// 150 bytes and this is on every transaction's path; XXH3 is a specified algorithm, so
+/// hashes kept in the DynamoDB state stay comparable across versions.
+fn seen_hash(text: &str) -> u64 {
+    twox_hash::XxHash3_64::oneshot(text.as_bytes())
+}
+
 impl Parts {
     fn of(e: &Event) -> Self {
         let when = DateTime::from_timestamp(e.time, 0).unwrap_or_default();
@@ -146,8 +154,8 @@ impl Parts {
             hour: when.hour() as usize,
             weekday: when.weekday().num_days_from_monday(),
             category: category_code(&e.category),
-            ip: stable_hash(&e.ip_address),
-            agent: stable_hash(&e.user_agent),
+            ip: seen_hash(&e.ip_address),
+            agent: seen_hash(&e.user_agent),
         }
     }
 }
