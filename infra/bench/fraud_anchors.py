@@ -6,7 +6,10 @@ validation, as exported by `vigil train --export-features`), with the same causa
 features, then reports ROC-AUC, PR-AUC and recall at 1 % FPR on the validation rows (which
 no learner trained or stopped on), and single-thread prediction speed on those rows.
 
-usage: fraud_anchors.py --vigil BIN --data CSV.gz --eval EVAL_FRAUD.py --work DIR [--validation-from TIME]
+With --refit, every learner is fitted again on the training and early-stopping rows together
+with the tree count early stopping chose (early-stopping metrics stay those of the first fit).
+
+usage: fraud_anchors.py --vigil BIN --data CSV.gz --eval EVAL_FRAUD.py --work DIR [--validation-from TIME] [--refit]
 """
 import argparse
 import csv
@@ -74,6 +77,7 @@ def main():
     ap_.add_argument("--eval", required=True)
     ap_.add_argument("--work", required=True)
     ap_.add_argument("--validation-from", default="2023-11-01T00:00:00Z")
+    ap_.add_argument("--refit", action="store_true")
     a = ap_.parse_args()
     os.makedirs(a.work, exist_ok=True)
     feats = os.path.join(a.work, "features")
@@ -82,7 +86,8 @@ def main():
     # Vigil: train (exports the split for the others), score the file, evaluate with eval_fraud.py.
     t0 = time.perf_counter()
     print(run([a.vigil, "train", "--input", a.data, "--model", model,
-               "--validation-from", a.validation_from, "--export-features", feats]), file=sys.stderr)
+               "--validation-from", a.validation_from, "--export-features", feats]
+              + (["--refit"] if a.refit else [])), file=sys.stderr)
     vigil_train_s = time.perf_counter() - t0
     labels_csv = os.path.join(a.work, "validation-labels.csv")
     with gzip.open(a.data, "rt", newline="") as f, open(labels_csv, "w", newline="") as out:
@@ -106,33 +111,41 @@ def main():
     Xes, yes = load(os.path.join(feats, "early_stopping.csv"))
     Xva, yva = load(os.path.join(feats, "validation.csv"))
 
+    Xall, yall = np.vstack([Xtr, Xes]), np.concatenate([ytr, yes])
+
+    xgb_params = {"objective": "binary:logistic", "eval_metric": "logloss", "tree_method": "hist", "max_depth": 6,
+                  "eta": 0.1, "subsample": 0.8, "colsample_bytree": 0.8, "max_bin": 256, "seed": 1, "nthread": 2}
     t0 = time.perf_counter()
-    xgbm = xgb.train(
-        {"objective": "binary:logistic", "eval_metric": "logloss", "tree_method": "hist", "max_depth": 6,
-         "eta": 0.1, "subsample": 0.8, "colsample_bytree": 0.8, "max_bin": 256, "seed": 1, "nthread": 2},
-        xgb.DMatrix(Xtr, label=ytr), num_boost_round=1000,
-        evals=[(xgb.DMatrix(Xes, label=yes), "early_stopping")], early_stopping_rounds=40, verbose_eval=False)
+    xgbm = xgb.train(xgb_params, xgb.DMatrix(Xtr, label=ytr), num_boost_round=1000,
+                     evals=[(xgb.DMatrix(Xes, label=yes), "early_stopping")], early_stopping_rounds=40,
+                     verbose_eval=False)
+    xgb_trees = xgbm.best_iteration + 1
+    xgb_es = metrics(xgbm.inplace_predict(Xes, iteration_range=(0, xgb_trees)), yes)
+    if a.refit:
+        xgbm = xgb.train(xgb_params, xgb.DMatrix(Xall, label=yall), num_boost_round=xgb_trees)
     xgb_train_s = time.perf_counter() - t0
     xgbm.set_param({"nthread": 1})
-    rng = (0, xgbm.best_iteration + 1)
+    rng = (0, xgb_trees)
     xgb_pred = lambda X: xgbm.inplace_predict(X, iteration_range=rng)
     xgb_m = metrics(xgb_pred(Xva), yva)
-    xgb_es = metrics(xgb_pred(Xes), yes)
     xgb_rate, xgb_us = speed(xgb_pred, Xva)
 
+    lgb_params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 63, "feature_fraction": 0.8,
+                  "bagging_fraction": 0.8, "bagging_freq": 1, "min_child_samples": 20, "seed": 1, "verbose": -1,
+                  "num_threads": 2}
     t0 = time.perf_counter()
-    lgbm = lgb.train(
-        {"objective": "binary", "learning_rate": 0.05, "num_leaves": 63, "feature_fraction": 0.8,
-         "bagging_fraction": 0.8, "bagging_freq": 1, "min_child_samples": 20, "seed": 1, "verbose": -1,
-         "num_threads": 2},
-        lgb.Dataset(Xtr, label=ytr), num_boost_round=2000,
-        valid_sets=[lgb.Dataset(Xes, label=yes)], callbacks=[lgb.early_stopping(40, verbose=False)])
+    lgbm = lgb.train(lgb_params, lgb.Dataset(Xtr, label=ytr), num_boost_round=2000,
+                     valid_sets=[lgb.Dataset(Xes, label=yes)], callbacks=[lgb.early_stopping(40, verbose=False)])
+    lgb_trees = lgbm.best_iteration
+    lgb_es = metrics(lgbm.predict(Xes, num_iteration=lgb_trees), yes)
+    if a.refit:
+        lgbm = lgb.train(lgb_params, lgb.Dataset(Xall, label=yall), num_boost_round=lgb_trees)
     lgb_train_s = time.perf_counter() - t0
-    lgb_pred = lambda X: lgbm.predict(X, num_iteration=lgbm.best_iteration, num_threads=1)
+    lgb_pred = lambda X: lgbm.predict(X, num_iteration=lgb_trees, num_threads=1)
     lgb_m = metrics(lgb_pred(Xva), yva)
-    lgb_es = metrics(lgb_pred(Xes), yes)
     lgb_rate, lgb_us = speed(lgb_pred, Xva)
 
+    print(f"refit on train + early stopping rows: {'yes' if a.refit else 'no'}")
     print(f"split: train {len(ytr)} rows, early stopping {len(yes)}, validation {len(yva)} "
           f"({int(yva.sum())} fraud) from {a.validation_from}; {Xtr.shape[1]} features")
     print(f"{'model':<10} {'trees':>6} {'ROC-AUC':>8} {'PR-AUC':>8} {'rec@1%FPR':>10} "
@@ -144,8 +157,8 @@ def main():
     vigil_es = (es["roc_auc"], es["pr_auc"], es["recall_at_1pct_fpr"])
     rows = [
         ("vigil", vigil_trees, vigil_m, vigil_blocked, vigil_ns / 1000.0, vigil_train_s),
-        ("xgboost", xgbm.best_iteration + 1, xgb_m, xgb_rate, xgb_us, xgb_train_s),
-        ("lightgbm", lgbm.best_iteration, lgb_m, lgb_rate, lgb_us, lgb_train_s),
+        ("xgboost", xgb_trees, xgb_m, xgb_rate, xgb_us, xgb_train_s),
+        ("lightgbm", lgb_trees, lgb_m, lgb_rate, lgb_us, lgb_train_s),
     ]
     for name, trees, (roc, pr, rec), rate, us, tr in rows:
         print(f"{name:<10} {trees:>6} {roc:>8.4f} {pr:>8.4f} {rec:>10.4f} {rate:>23,.0f} {us:>9.2f}µs {tr:>8.1f}")

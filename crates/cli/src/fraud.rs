@@ -64,6 +64,10 @@ pub struct TrainArgs {
     /// Seed of row and feature sampling.
     #[arg(long, default_value_t = Params::default().seed)]
     seed: u64,
+    /// After early stopping, fit again on the training and early-stopping rows together
+    /// with the tree count early stopping chose.
+    #[arg(long)]
+    refit: bool,
     /// Also write the featurised split (train/early_stopping/validation CSVs) here.
     #[arg(long)]
     export_features: Option<PathBuf>,
@@ -136,6 +140,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         } else {
             args.validation_from.map(|t| t.timestamp())
         },
+        refit: args.refit,
         ..Split::default()
     };
     if let Some(dir) = &args.export_features {
@@ -195,6 +200,13 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         t.early_stopping_rows,
         training.elapsed().as_secs_f64()
     );
+    if t.refit {
+        println!(
+            "refitted on the training and early-stopping rows together ({} rows, {} trees)",
+            t.train_rows + t.early_stopping_rows,
+            t.trees
+        );
+    }
     if let Some(m) = &model.early_stopping {
         println!(
             "early-stopping rows (used for stopping and choosing settings): ROC-AUC {:.4}  PR-AUC {:.4}  recall@1%FPR {:.4}",

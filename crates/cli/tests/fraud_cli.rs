@@ -24,6 +24,54 @@ fn temp(name: &str) -> PathBuf {
 }
 
 #[test]
+fn refit_keeps_the_early_stopped_tree_count_and_refits_on_more_rows() {
+    let dir = temp("refit");
+    let input = shared().join("afd_transaction_data_2K_coldstart.csv");
+    let mut saved = Vec::new();
+    for refit in [false, true] {
+        let model = dir.join(format!("model-{refit}.json"));
+        let mut args = vec![
+            "train",
+            "--input",
+            input.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+        ];
+        if refit {
+            args.push("--refit");
+        }
+        let out = vigil(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert_eq!(
+            stdout.contains("refitted on the training and early-stopping rows"),
+            refit
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        saved.push(json);
+    }
+    let (first, refitted) = (&saved[0], &saved[1]);
+    assert_eq!(first["training"]["refit"], false);
+    assert_eq!(refitted["training"]["refit"], true);
+    let trees = |m: &serde_json::Value| m["ensemble"]["leaf"].as_array().unwrap().len() >> 6;
+    assert_eq!(
+        trees(refitted),
+        trees(first),
+        "the tree count early stopping chose"
+    );
+    assert_eq!(
+        refitted["early_stopping"], first["early_stopping"],
+        "metrics of the first fit"
+    );
+    assert_ne!(
+        refitted["ensemble"], first["ensemble"],
+        "fitted again on more rows"
+    );
+    assert!(refitted["validation"]["pr_auc"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
 fn train_then_score_keeps_input_order_and_ids() {
     let dir = temp("train");
     let input = shared().join("afd_transaction_data_2K_coldstart.csv");

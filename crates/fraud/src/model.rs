@@ -27,6 +27,10 @@ pub struct TrainingInfo {
     pub validation_from: Option<String>,
     pub params: Params,
     pub trees: usize,
+    /// The trees were refitted on the training and early-stopping rows together, with the
+    /// tree count early stopping chose (the early-stopping metrics are of the first fit).
+    #[serde(default)]
+    pub refit: bool,
     pub vigil_version: String,
 }
 

@@ -75,6 +75,9 @@ pub struct Split {
     pub validation_from: Option<i64>,
     /// The latest share of the training rows used for early stopping.
     pub early_stopping_share: f64,
+    /// After early stopping, fit again on the training and early-stopping rows together
+    /// with the tree count it chose, so the newest rows also shape the trees.
+    pub refit: bool,
 }
 
 impl Default for Split {
@@ -82,6 +85,7 @@ impl Default for Split {
         Self {
             validation_from: None,
             early_stopping_share: 0.15,
+            refit: false,
         }
     }
 }
@@ -138,8 +142,8 @@ pub fn train(
     let (x, y) = take(data, &parts.train);
     let (ex, ey) = take(data, &parts.early_stopping);
     let early = (!ex.is_empty()).then_some((ex.as_slice(), ey.as_slice()));
-    let (ensemble, log) = gbdt::train(&x, &y, early, params, progress)?;
-    let measure = |x: &[Features], y: &[f32]| -> Option<Metrics> {
+    let (first, log) = gbdt::train(&x, &y, early, params, progress)?;
+    let measure = |ensemble: &gbdt::Ensemble, x: &[Features], y: &[f32]| -> Option<Metrics> {
         let mut raw = vec![0f32; x.len()];
         ensemble.predict_raw_batch(x, &mut raw);
         let pairs: Vec<(f64, bool)> = raw
@@ -149,9 +153,26 @@ pub fn train(
             .collect();
         evaluate(&pairs)
     };
-    let early_stopping = measure(&ex, &ey);
+    let early_stopping = measure(&first, &ex, &ey);
+    let refit = split_spec.refit && !ex.is_empty();
+    let ensemble = if refit {
+        let rows: Vec<usize> = parts
+            .train
+            .iter()
+            .chain(&parts.early_stopping)
+            .copied()
+            .collect();
+        let (ax, ay) = take(data, &rows);
+        let params = Params {
+            trees: log.trees,
+            ..params.clone()
+        };
+        gbdt::train(&ax, &ay, None, &params, progress)?.0
+    } else {
+        first
+    };
     let (vx, vy) = take(data, &parts.validation);
-    let validation = measure(&vx, &vy);
+    let validation = measure(&ensemble, &vx, &vy);
     Ok(ModelFile {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -169,6 +190,7 @@ pub fn train(
                 .map(|t| t.to_rfc3339()),
             params: params.clone(),
             trees: log.trees,
+            refit,
             vigil_version: env!("CARGO_PKG_VERSION").into(),
         },
         early_stopping,
