@@ -268,6 +268,7 @@ impl Ensemble {
     /// Per depthwise tree and level, the set of features its nodes split on (bit f =
     /// feature f). Pass-through nodes (threshold `f32::MAX`) send every value left, so their
     /// feature does not matter and is left out.
+    #[cfg(target_arch = "x86_64")]
     fn level_feature_sets<const DEPTH: usize>(&self) -> Vec<[u32; DEPTH]> {
         let nodes = 1usize << DEPTH;
         self.feature
