@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the fraud scorer on rows of `shared/data/transactions_train.csv.gz`
 //! (set `VIGIL_SHARED_DATA` to its folder): inference alone, single and blocked, and the
-//! whole scoring step per transaction. Run: `cargo bench -p vigil-fraud`.
+//! whole scoring step per transaction, one at a time and in batches.
+//! Run: `cargo bench -p vigil-fraud`.
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use vigil_fraud::features::{EntityStore, Features, MemoryStore};
 use vigil_fraud::input::{Event, LabeledReader, open};
 use vigil_fraud::model::default_model;
 use vigil_fraud::rules::Rules;
-use vigil_fraud::scorer::Scorer;
+use vigil_fraud::scorer::{BATCH, Scorer};
 
 const ROWS: usize = 50_000;
 
@@ -51,6 +52,17 @@ fn benches(c: &mut Criterion) {
             |store| {
                 for e in &events {
                     std::hint::black_box(scorer.assess(store, e));
+                }
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("whole_scoring_step_batched", |b| {
+        b.iter_batched_ref(
+            MemoryStore::default,
+            |store| {
+                for chunk in events.chunks(BATCH) {
+                    std::hint::black_box(scorer.assess_batch(store, chunk));
                 }
             },
             BatchSize::LargeInput,

@@ -1,6 +1,7 @@
 //! Speed measurements shared by `vigil bench-fraud` and the criterion benchmarks: model
 //! inference alone (one row at a time and in blocks), and the whole scoring step
-//! (features + model + rules + reasons) per transaction, on one thread.
+//! (features + model + rules + reasons) per transaction, one at a time and in batches, on
+//! one thread.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -56,6 +57,23 @@ pub fn scoring_step(scorer: &Scorer, events: &[Event], min_time: Duration) -> Ra
         let mut store = MemoryStore::default();
         for e in events {
             black_box(scorer.assess(&mut store, black_box(e)));
+        }
+    })
+}
+
+/// The whole step per transaction in batches of `batch` events, as the scoring Lambda and
+/// `vigil score` run it: entity state still advances one event at a time, and the model
+/// runs over each batch with the blocked kernel.
+pub fn scoring_step_batched(
+    scorer: &Scorer,
+    events: &[Event],
+    batch: usize,
+    min_time: Duration,
+) -> Rate {
+    measure(min_time, events.len(), || {
+        let mut store = MemoryStore::default();
+        for chunk in events.chunks(batch.max(1)) {
+            black_box(scorer.assess_batch(&mut store, black_box(chunk)));
         }
     })
 }

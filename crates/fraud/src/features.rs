@@ -63,17 +63,21 @@ pub fn category_code(category: &str) -> u8 {
 }
 
 fn state_code(state: &str) -> f32 {
-    let state = state.trim();
+    // STATES is sorted: a binary search on the upper-cased code, no per-candidate folding.
+    let code = match state.trim().as_bytes() {
+        [a, b] => [a.to_ascii_uppercase(), b.to_ascii_uppercase()],
+        _ => return STATES.len() as f32,
+    };
     STATES
-        .iter()
-        .position(|s| s.eq_ignore_ascii_case(state))
+        .binary_search_by(|s| s.as_bytes().cmp(&code[..]))
         .unwrap_or(STATES.len()) as f32
 }
 
 /// The first six digits of a card BIN as a number (issuer ranges are contiguous); -1 if none.
 fn bin_number(bin: &str) -> f32 {
-    let digits: String = bin.chars().filter(char::is_ascii_digit).take(6).collect();
-    digits.parse::<u32>().map_or(-1.0, |n| n as f32)
+    let digits = bin.bytes().filter(u8::is_ascii_digit).take(6);
+    let (n, count) = digits.fold((0u32, 0), |(n, k), d| (n * 10 + u32::from(d - b'0'), k + 1));
+    if count == 0 { -1.0 } else { n as f32 }
 }
 
 const RING: usize = 32;
@@ -389,6 +393,21 @@ mod tests {
 
     fn f(features: &Features, name: &str) -> f32 {
         features[feature_index(name).unwrap()]
+    }
+
+    #[test]
+    fn states_and_bins_code_as_documented() {
+        for (i, state) in STATES.iter().enumerate() {
+            assert_eq!(state_code(state), i as f32);
+            assert_eq!(state_code(&format!(" {} ", state.to_lowercase())), i as f32);
+        }
+        for unknown in ["", "V", "XX", "VAX", "ÄA"] {
+            assert_eq!(state_code(unknown), STATES.len() as f32, "{unknown}");
+        }
+        assert_eq!(bin_number("423768"), 423_768.0);
+        assert_eq!(bin_number("4237-6812"), 423_768.0);
+        assert_eq!(bin_number("12"), 12.0);
+        assert_eq!(bin_number("n/a"), -1.0);
     }
 
     #[test]

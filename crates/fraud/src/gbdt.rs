@@ -170,61 +170,62 @@ impl Ensemble {
             return self.predict_raw_depthwise(x);
         }
         let row = padded(x);
-        let d = self.depth as usize;
-        let mask = (1usize << d) - 1;
+        let leaves = 1usize << self.depth;
         let mut sum = self.base;
-        for ((feature, threshold), leaf) in self
-            .feature
-            .chunks_exact(d)
-            .zip(self.threshold.chunks_exact(d))
-            .zip(self.leaf.chunks_exact(1 << d))
-        {
-            let mut index = 0usize;
-            for (f, t) in feature.iter().zip(threshold) {
-                index = (index << 1) | usize::from(row[*f as usize % WIDTH] > *t);
-            }
-            sum += leaf[index & mask];
+        for tree in 0..self.trees() {
+            sum += self.leaf[tree * leaves + self.oblivious_leaf(tree, &row)];
         }
         sum
     }
 
     fn predict_raw_depthwise(&self, x: &Features) -> f32 {
-        // Four trees at a time, level by level: independent walks that overlap their loads
-        // (see `contributions`).
+        // Four trees at a time, level by level: independent walks that overlap their loads.
         const GROUP: usize = 4;
         let row = padded(x);
-        let (d, internal) = (self.depth as usize, self.internal());
-        let nodes = internal + 1;
+        let nodes = self.internal() + 1;
         let trees = self.trees();
-        let next = |tree: usize, node: usize| {
-            let k = tree * nodes + (node & internal);
-            2 * node
-                + 1
-                + usize::from(row[self.feature[k] as usize & (WIDTH - 1)] > self.threshold[k])
-        };
-        let leaf =
-            |tree: usize, node: usize| self.leaf[tree * nodes + ((node - internal) & internal)];
         let mut sums = [0f32; GROUP];
         let grouped = trees / GROUP * GROUP;
         for first in (0..grouped).step_by(GROUP) {
-            let mut node = [0usize; GROUP];
-            for _ in 0..d {
-                for (j, n) in node.iter_mut().enumerate() {
-                    *n = next(first + j, *n);
-                }
-            }
-            for (j, (s, n)) in sums.iter_mut().zip(node).enumerate() {
-                *s += leaf(first + j, n);
+            let leaves = self.depthwise_leaves::<GROUP>(first, &row);
+            for (j, (s, l)) in sums.iter_mut().zip(leaves).enumerate() {
+                *s += self.leaf[(first + j) * nodes + l];
             }
         }
         for tree in grouped..trees {
-            let mut node = 0;
-            for _ in 0..d {
-                node = next(tree, node);
-            }
-            sums[0] += leaf(tree, node);
+            sums[0] += self.leaf[tree * nodes + self.depthwise_leaves::<1>(tree, &row)[0]];
         }
         self.base + sums.iter().sum::<f32>()
+    }
+
+    /// The leaves that `G` consecutive depthwise trees from `first` send `row` to, walked
+    /// level by level together so that their loads overlap.
+    #[inline(always)]
+    fn depthwise_leaves<const G: usize>(&self, first: usize, row: &[f32; WIDTH]) -> [usize; G] {
+        let (d, internal) = (self.depth as usize, self.internal());
+        let nodes = internal + 1;
+        let mut node = [0usize; G];
+        for _ in 0..d {
+            for (j, n) in node.iter_mut().enumerate() {
+                let k = (first + j) * nodes + (*n & internal);
+                let right = row[self.feature[k] as usize & (WIDTH - 1)] > self.threshold[k];
+                *n = 2 * *n + 1 + usize::from(right);
+            }
+        }
+        node.map(|n| (n - internal) & internal)
+    }
+
+    /// The leaf an oblivious tree sends `row` to: its comparison bits, first level most
+    /// significant.
+    #[inline(always)]
+    fn oblivious_leaf(&self, tree: usize, row: &[f32; WIDTH]) -> usize {
+        let d = self.depth as usize;
+        let mut index = 0usize;
+        for k in tree * d..(tree + 1) * d {
+            index = (index << 1)
+                | usize::from(row[self.feature[k] as usize % WIDTH] > self.threshold[k]);
+        }
+        index & ((1 << d) - 1)
     }
 
     /// Raw scores of many rows, a block at a time: the block is transposed so that one
@@ -242,7 +243,7 @@ impl Ensemble {
             #[cfg(target_arch = "x86_64")]
             if self.depth == 6 && std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { self.predict_depthwise_avx2(rows, out) };
+                unsafe { self.predict_depthwise_avx2::<false>(rows, out, &mut []) };
                 return;
             }
             for (x, o) in rows.iter().zip(out.iter_mut()) {
@@ -296,7 +297,15 @@ impl Ensemble {
     /// splits on. Only the leaves, 64 per tree, are gathered.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn predict_depthwise_avx2(&self, rows: &[Features], out: &mut [f32]) {
+    ///
+    /// With `LEAVES`, it writes each row's leaf index per tree to `leaves` (row-major,
+    /// `rows × trees`) instead of raw scores to `out`, which is then not used.
+    fn predict_depthwise_avx2<const LEAVES: bool>(
+        &self,
+        rows: &[Features],
+        out: &mut [f32],
+        leaves: &mut [u16],
+    ) {
         use std::arch::x86_64::*;
         const LANES: usize = 8;
         const VECTORS: usize = 4;
@@ -363,10 +372,8 @@ impl Ensemble {
                 _mm256_blendv_ps(q0, q1, b5)
             }
         }
-        for (block, out) in rows[..full]
-            .chunks_exact(step)
-            .zip(out[..full].chunks_exact_mut(step))
-        {
+        let trees = self.trees();
+        for (b, block) in rows[..full].chunks_exact(step).enumerate() {
             let mut column = [[_mm256_setzero_ps(); WIDTH]; VECTORS];
             for (v, rows8) in block.chunks_exact(LANES).enumerate() {
                 let columns = transpose::<LANES>(rows8);
@@ -376,11 +383,12 @@ impl Ensemble {
                 }
             }
             let mut sums = [_mm256_set1_ps(self.base); VECTORS];
-            for (((feature, threshold), leaf), sets) in features
+            for (tree, (((feature, threshold), leaf), sets)) in features
                 .chunks_exact(NODES)
                 .zip(self.threshold.chunks_exact(NODES))
                 .zip(self.leaf.chunks_exact(NODES))
                 .zip(&used)
+                .enumerate()
             {
                 let mut r = [_mm256_setzero_si256(); VECTORS];
                 for (level, set) in sets.iter().enumerate() {
@@ -416,19 +424,40 @@ impl Ensemble {
                         r[v] = _mm256_sub_epi32(_mm256_add_epi32(r[v], r[v]), right);
                     }
                 }
+                if LEAVES {
+                    for (v, r) in r.iter().enumerate() {
+                        let mut lanes = [0i32; LANES];
+                        // SAFETY: `lanes` holds exactly LANES i32s.
+                        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), *r) };
+                        for (lane, index) in lanes.iter().enumerate() {
+                            leaves[(b * step + v * LANES + lane) * trees + tree] = *index as u16;
+                        }
+                    }
+                    continue;
+                }
                 for v in 0..VECTORS {
                     // SAFETY: `leaf` has 64 entries; `r` is below 64 after six levels.
                     let values = unsafe { leaf64(leaf.as_ptr(), r[v]) };
                     sums[v] = _mm256_add_ps(sums[v], values);
                 }
             }
-            for (sum, out) in sums.iter().zip(out.chunks_exact_mut(LANES)) {
-                // SAFETY: `out` is a chunk of exactly LANES floats.
-                unsafe { _mm256_storeu_ps(out.as_mut_ptr(), *sum) };
+            if !LEAVES {
+                let out = &mut out[b * step..(b + 1) * step];
+                for (sum, out) in sums.iter().zip(out.chunks_exact_mut(LANES)) {
+                    // SAFETY: `out` is a chunk of exactly LANES floats.
+                    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), *sum) };
+                }
             }
         }
-        for (x, o) in rows[full..].iter().zip(out[full..].iter_mut()) {
-            *o = self.predict_raw_depthwise(x);
+        for (i, x) in rows.iter().enumerate().skip(full) {
+            if LEAVES {
+                let row = padded(x);
+                for tree in 0..trees {
+                    leaves[i * trees + tree] = self.depthwise_leaves::<1>(tree, &row)[0] as u16;
+                }
+            } else {
+                out[i] = self.predict_raw_depthwise(x);
+            }
         }
     }
 
@@ -722,63 +751,6 @@ impl Ensemble {
         }
     }
 
-    /// Per-feature contributions to the raw score along each tree's path (Saabas): they
-    /// add up to `predict_raw(x) − bias()`, so one pass gives both score and reasons.
-    pub fn contributions(&self, x: &Features) -> [f32; N_FEATURES] {
-        // Trees are walked four at a time, level by level, each into its own accumulator:
-        // four independent chains keep the core busy where one tree's walk would wait on
-        // each load, and separate accumulators keep the additions from queueing on each other.
-        const GROUP: usize = 4;
-        let row = padded(x);
-        let (d, internal) = (self.depth as usize, self.internal());
-        let (splits, oblivious) = (self.splits(), self.kind == TreeKind::Oblivious);
-        let trees = self.trees();
-        // Padded to a power of two so that `f & (WIDTH - 1)` indexes without a check.
-        let mut out = [[0f32; WIDTH]; GROUP];
-        let walk = |tree: usize,
-                    out: &mut [f32; WIDTH],
-                    node: &mut usize,
-                    value: &mut f32,
-                    level: usize| {
-            let features = &self.feature[tree * splits..(tree + 1) * splits];
-            let thresholds = &self.threshold[tree * splits..(tree + 1) * splits];
-            // An oblivious tree keeps one split per level; a depthwise tree one per node.
-            let k = if oblivious {
-                level
-            } else {
-                (*node).min(splits - 1)
-            };
-            let f = features[k] as usize & (WIDTH - 1);
-            let child = 2 * *node + 1 + usize::from(row[f] > thresholds[k]);
-            let child_value = if level + 1 == d {
-                self.leaf[(tree << d) + ((child - internal) & internal)]
-            } else {
-                self.node_value[tree * internal + child.min(internal - 1)]
-            };
-            out[f] += child_value - *value;
-            *node = child;
-            *value = child_value;
-        };
-        let grouped = trees / GROUP * GROUP;
-        for first in (0..grouped).step_by(GROUP) {
-            let mut node = [0usize; GROUP];
-            let mut value: [f32; GROUP] =
-                std::array::from_fn(|j| self.node_value[(first + j) * internal]);
-            for level in 0..d {
-                for j in 0..GROUP {
-                    walk(first + j, &mut out[j], &mut node[j], &mut value[j], level);
-                }
-            }
-        }
-        for tree in grouped..trees {
-            let (mut node, mut value) = (0, self.node_value[tree * internal]);
-            for level in 0..d {
-                walk(tree, &mut out[0], &mut node, &mut value, level);
-            }
-        }
-        std::array::from_fn(|f| out.iter().map(|o| o[f]).sum())
-    }
-
     /// The part of a score no feature explains: the base plus every tree's root value.
     pub fn bias(&self) -> f32 {
         self.base
@@ -787,6 +759,134 @@ impl Ensemble {
                 .chunks_exact(self.internal())
                 .map(|v| v[0])
                 .sum::<f32>()
+    }
+}
+
+/// Per-feature contributions to the raw score along each tree's path (Saabas), with each
+/// leaf's path precomputed: a row's contributions are then its leaves (found as in
+/// prediction, or by the blocked kernel) plus `depth` additions per tree. They add up to
+/// `predict_raw(x) − bias()`, so one pass gives both score and reasons.
+#[derive(Debug, Clone)]
+pub struct Explainer {
+    ensemble: Ensemble,
+    /// Per tree and leaf, `depth` entries: the feature split on at each level of the
+    /// leaf's path, and the change in node value it made.
+    feature: Vec<u8>,
+    delta: Vec<f32>,
+    bias: f32,
+}
+
+/// Rows per call of the blocked leaf kernel: their leaf indices stay in the L1 cache.
+const EXPLAIN_BLOCK: usize = 64;
+
+impl Explainer {
+    pub fn new(ensemble: Ensemble) -> Self {
+        let d = ensemble.depth as usize;
+        let (internal, splits) = (ensemble.internal(), ensemble.splits());
+        let leaves = 1usize << d;
+        let mut feature = Vec::with_capacity(ensemble.leaf.len() * d);
+        let mut delta = Vec::with_capacity(ensemble.leaf.len() * d);
+        for tree in 0..ensemble.trees() {
+            let values = &ensemble.node_value[tree * internal..(tree + 1) * internal];
+            for leaf in 0..leaves {
+                let (mut node, mut value) = (0usize, values[0]);
+                for level in 0..d {
+                    let k = match ensemble.kind {
+                        TreeKind::Oblivious => tree * splits + level,
+                        TreeKind::Depthwise => tree * splits + node,
+                    };
+                    let child = 2 * node + 1 + ((leaf >> (d - 1 - level)) & 1);
+                    let child_value = if level + 1 == d {
+                        ensemble.leaf[tree * leaves + leaf]
+                    } else {
+                        values[child]
+                    };
+                    feature.push(ensemble.feature[k] as u8);
+                    delta.push(child_value - value);
+                    (node, value) = (child, child_value);
+                }
+            }
+        }
+        let bias = ensemble.bias();
+        Self {
+            ensemble,
+            feature,
+            delta,
+            bias,
+        }
+    }
+
+    /// The part of a score no feature explains (see [`Ensemble::bias`]).
+    pub fn bias(&self) -> f32 {
+        self.bias
+    }
+
+    /// Adds the paths of the leaves `leaf(tree)` names. Tree `t` adds into accumulator
+    /// `t mod 4`, so that consecutive trees' additions do not queue on each other; the
+    /// single-row and blocked paths share this order and so agree to the bit.
+    #[inline(always)]
+    fn add_paths(&self, mut leaf: impl FnMut(usize) -> usize) -> [f32; N_FEATURES] {
+        let d = self.ensemble.depth as usize;
+        let mut out = [[0f32; WIDTH]; 4];
+        for tree in 0..self.ensemble.trees() {
+            let at = ((tree << d) + leaf(tree)) * d;
+            let acc = &mut out[tree & 3];
+            for (f, delta) in self.feature[at..at + d].iter().zip(&self.delta[at..at + d]) {
+                acc[*f as usize & (WIDTH - 1)] += delta;
+            }
+        }
+        std::array::from_fn(|f| (out[0][f] + out[1][f]) + (out[2][f] + out[3][f]))
+    }
+
+    /// Contributions of one row.
+    pub fn contributions(&self, x: &Features) -> [f32; N_FEATURES] {
+        let e = &self.ensemble;
+        let row = padded(x);
+        if e.kind == TreeKind::Oblivious {
+            return self.add_paths(|tree| e.oblivious_leaf(tree, &row));
+        }
+        // Four trees walked together, as in prediction, then their paths added.
+        let grouped = e.trees() / 4 * 4;
+        let mut group = [0usize; 4];
+        self.add_paths(|tree| {
+            if tree >= grouped {
+                return e.depthwise_leaves::<1>(tree, &row)[0];
+            }
+            if tree & 3 == 0 {
+                group = e.depthwise_leaves::<4>(tree, &row);
+            }
+            group[tree & 3]
+        })
+    }
+
+    /// Contributions of many rows: with depth-6 depthwise trees on AVX2, the leaves come
+    /// from the blocked prediction kernel.
+    pub fn contributions_batch(&self, rows: &[Features], out: &mut [[f32; N_FEATURES]]) {
+        assert_eq!(rows.len(), out.len(), "one output per row");
+        let e = &self.ensemble;
+        #[cfg(target_arch = "x86_64")]
+        if e.kind == TreeKind::Depthwise
+            && e.depth == 6
+            && std::arch::is_x86_feature_detected!("avx2")
+        {
+            let trees = e.trees();
+            let mut leaves = vec![0u16; EXPLAIN_BLOCK * trees];
+            for (rows, out) in rows
+                .chunks(EXPLAIN_BLOCK)
+                .zip(out.chunks_mut(EXPLAIN_BLOCK))
+            {
+                let leaves = &mut leaves[..rows.len() * trees];
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { e.predict_depthwise_avx2::<true>(rows, &mut [], leaves) };
+                for (o, leaves) in out.iter_mut().zip(leaves.chunks_exact(trees)) {
+                    *o = self.add_paths(|tree| usize::from(leaves[tree]));
+                }
+            }
+            return;
+        }
+        for (x, o) in rows.iter().zip(out.iter_mut()) {
+            *o = self.contributions(x);
+        }
     }
 }
 
@@ -1257,8 +1357,9 @@ mod tests {
             let mut fraud = [0f32; N_FEATURES];
             fraud[0] = 900.0;
             fraud[16] = 1.0;
-            let c = model.contributions(&fraud);
-            let total: f32 = c.iter().sum::<f32>() + model.bias();
+            let explainer = Explainer::new(model.clone());
+            let c = explainer.contributions(&fraud);
+            let total: f32 = c.iter().sum::<f32>() + explainer.bias();
             assert!((total - model.predict_raw(&fraud)).abs() < 1e-3);
             assert!(c[0] > 0.0 && c[16] > 0.0);
             assert!(c[0].max(c[16]) > c[3].abs() * 5.0);
@@ -1300,6 +1401,16 @@ mod tests {
                     (single - b).abs() < 1e-4 && (single - p).abs() < 1e-4,
                     "{single} {b} {p}"
                 );
+            }
+            // Contributions: the blocked path (leaves from the kernel) agrees with the
+            // single-row walk to the bit, and both add up to the prediction.
+            let explainer = Explainer::new(model.clone());
+            let mut blocked = vec![[0f32; N_FEATURES]; vx.len()];
+            explainer.contributions_batch(&vx, &mut blocked);
+            for ((row, b), raw) in vx.iter().zip(&blocked).zip(&batch) {
+                assert_eq!(explainer.contributions(row), *b);
+                let total = b.iter().sum::<f32>() + explainer.bias();
+                assert!((total - raw).abs() < 1e-3, "{total} {raw}");
             }
         }
     }

@@ -37,6 +37,18 @@ pub struct LabeledRow {
     pub transaction: Transaction,
 }
 
+impl AsRef<Event> for Event {
+    fn as_ref(&self) -> &Event {
+        self
+    }
+}
+
+impl AsRef<Event> for LabeledRow {
+    fn as_ref(&self) -> &Event {
+        &self.event
+    }
+}
+
 /// Parses an ISO-8601 time: `2023-07-01T00:00:01Z`, with an offset, or without a zone (UTC).
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();

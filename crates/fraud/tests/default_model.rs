@@ -160,3 +160,39 @@ fn batch_kernels_agree_with_one_row_at_a_time_on_the_shipped_model() {
         assert!((single - b).abs() < 1e-4, "{single} vs {b}");
     }
 }
+
+#[test]
+fn batches_assess_exactly_as_one_event_at_a_time() {
+    // Real rows, so that the shipped model's trees take many paths; 20,021 rows cover full
+    // kernel blocks and a ragged tail in the last batch.
+    let dir = std::env::var_os("VIGIL_SHARED_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+        });
+    let input = vigil_fraud::input::open(&dir.join("transactions_train.csv.gz")).unwrap();
+    let events: Vec<Event> = vigil_fraud::input::LabeledReader::new(input)
+        .unwrap()
+        .filter_map(Result::ok)
+        .take(20_021)
+        .map(|r| r.event)
+        .collect();
+    assert_eq!(events.len(), 20_021);
+    let scorer = Scorer::new(default_model().unwrap(), Rules::default_rules());
+    let (mut one, mut many) = (MemoryStore::default(), MemoryStore::default());
+    let single: Vec<_> = events.iter().map(|e| scorer.assess(&mut one, e)).collect();
+    let batched: Vec<_> = events
+        .chunks(vigil_fraud::scorer::BATCH)
+        .flat_map(|chunk| scorer.assess_batch(&mut many, chunk))
+        .collect();
+    assert_eq!(single.len(), batched.len());
+    let mut blocked = 0;
+    for (a, b) in single.iter().zip(&batched) {
+        assert_eq!(
+            (&a.outcome, &a.model_scores, &a.rule_results, &a.reasons),
+            (&b.outcome, &b.model_scores, &b.rule_results, &b.reasons)
+        );
+        blocked += usize::from(a.outcome == vigil_core::Outcome::Block);
+    }
+    assert!(blocked > 0, "the rows include some the rules block");
+}

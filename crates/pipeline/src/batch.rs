@@ -72,13 +72,18 @@ pub fn score(
     received: DateTime<Utc>,
 ) -> Result<Scored, Error> {
     let mut out = Scored::default();
+    // Records the transport could not decode skip the stage; the rest are scored together.
+    let payloads = records.iter().filter_map(|r| r.value.as_deref().ok());
+    let mut processed = stage.process_batch(payloads, received).into_iter();
     for r in records {
-        match r
-            .value
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|v| stage.process(v, received).map_err(|d| d.reason))
-        {
+        let result = match &r.value {
+            Ok(_) => processed
+                .next()
+                .expect("one result per payload")
+                .map_err(|d| d.reason),
+            Err(reason) => Err(reason.clone()),
+        };
+        match result {
             Ok(p) => out.accept(p)?,
             Err(reason) => out.reject(r, &reason)?,
         }

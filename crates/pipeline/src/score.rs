@@ -55,6 +55,41 @@ impl ScoreStage {
         let fd = self.scorer.assess(&mut self.store, &event);
         Ok(finish(transaction, fd, began, received))
     }
+
+    /// [`ScoreStage::process`] for a batch of records, in order, with the model run over the
+    /// batch's good records at once. `proc_time` is then the time from the batch's start
+    /// to its decisions.
+    pub fn process_batch<'a>(
+        &mut self,
+        payloads: impl IntoIterator<Item = &'a [u8]>,
+        received: DateTime<Utc>,
+    ) -> Vec<Result<ProcessedTransaction, DeadLetter>> {
+        let began = Instant::now();
+        let decoded: Vec<Result<(Transaction, Event), DeadLetter>> = payloads
+            .into_iter()
+            .map(|payload| {
+                let transaction = decode(payload)?;
+                let event = Event::from_transaction(&transaction).map_err(|reason| DeadLetter {
+                    reason,
+                    payload: payload.to_vec(),
+                })?;
+                Ok((transaction, event))
+            })
+            .collect();
+        let events: Vec<&Event> = decoded.iter().flatten().map(|(_, e)| e).collect();
+        let mut assessed = self
+            .scorer
+            .assess_batch(&mut self.store, &events)
+            .into_iter();
+        decoded
+            .into_iter()
+            .map(|d| {
+                let (transaction, _) = d?;
+                let fd = assessed.next().expect("one assessment per good record");
+                Ok(finish(transaction, fd, began, received))
+            })
+            .collect()
+    }
 }
 
 /// Decodes a transaction record. The reason names the field and the kind of error, never a
@@ -158,5 +193,35 @@ mod tests {
             assert_eq!(dead.payload, payload.as_bytes());
         }
         assert_eq!(s.entities(), 0);
+    }
+
+    #[test]
+    fn a_batch_keeps_order_and_matches_record_by_record() {
+        let received: DateTime<Utc> = "2024-01-01T00:00:02Z".parse().unwrap();
+        let payloads: Vec<String> = (0..40)
+            .map(|i| match i % 7 {
+                3 => "not json".to_owned(),
+                _ => GOOD
+                    .replace("\"e1\"", &format!("\"e{i}\""))
+                    .replace("25.5", &format!("{}.5", 20 + i * 37)),
+            })
+            .collect();
+        let (mut one, mut many) = (stage(), stage());
+        let batch = many.process_batch(payloads.iter().map(|p| p.as_bytes()), received);
+        assert_eq!(batch.len(), payloads.len());
+        for (payload, b) in payloads.iter().zip(batch) {
+            match (one.process(payload.as_bytes(), received), b) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.transaction, b.transaction);
+                    assert_eq!(
+                        (a.fd.outcome, a.fd.model_scores, a.fd.reasons),
+                        (b.fd.outcome, b.fd.model_scores, b.fd.reasons)
+                    );
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("record by record {a:?}, in a batch {b:?}"),
+            }
+        }
+        assert_eq!(many.entities(), 1);
     }
 }
