@@ -56,9 +56,15 @@ const STATES: [&str; 51] = [
 
 pub fn category_code(category: &str) -> u8 {
     let category = category.trim();
+    // Most records spell the category exactly; folding case is the fallback.
     CATEGORIES
         .iter()
-        .position(|c| c.eq_ignore_ascii_case(category))
+        .position(|c| *c == category)
+        .or_else(|| {
+            CATEGORIES
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(category))
+        })
         .unwrap_or(CATEGORIES.len()) as u8
 }
 

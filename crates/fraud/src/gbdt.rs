@@ -769,12 +769,16 @@ impl Ensemble {
 #[derive(Debug, Clone)]
 pub struct Explainer {
     ensemble: Ensemble,
-    /// Per tree and leaf, `depth` entries: the feature split on at each level of the
-    /// leaf's path, and the change in node value it made.
+    /// Per tree and leaf, `depth` entries: each feature split on along the leaf's path,
+    /// and the change in node value its splits made.
     feature: Vec<u8>,
     delta: Vec<f32>,
     bias: f32,
 }
+
+/// The accumulator slot that padding entries of a path add to (no feature has it).
+const UNUSED_SLOT: u8 = WIDTH as u8 - 1;
+const _: () = assert!(N_FEATURES < WIDTH);
 
 /// Rows per call of the blocked leaf kernel: their leaf indices stay in the L1 cache.
 const EXPLAIN_BLOCK: usize = 64;
@@ -790,6 +794,7 @@ impl Explainer {
             let values = &ensemble.node_value[tree * internal..(tree + 1) * internal];
             for leaf in 0..leaves {
                 let (mut node, mut value) = (0usize, values[0]);
+                let start = feature.len();
                 for level in 0..d {
                     let k = match ensemble.kind {
                         TreeKind::Oblivious => tree * splits + level,
@@ -801,10 +806,21 @@ impl Explainer {
                     } else {
                         values[child]
                     };
-                    feature.push(ensemble.feature[k] as u8);
-                    delta.push(child_value - value);
+                    // A feature met again on the path adds to its first entry, so that a
+                    // row's additions to one feature do not wait on each other; the freed
+                    // entries go to an unused slot.
+                    let f = ensemble.feature[k] as u8;
+                    match feature[start..].iter().position(|g| *g == f) {
+                        Some(i) => delta[start + i] += child_value - value,
+                        None => {
+                            feature.push(f);
+                            delta.push(child_value - value);
+                        }
+                    }
                     (node, value) = (child, child_value);
                 }
+                feature.resize(start + d, UNUSED_SLOT);
+                delta.resize(start + d, 0.0);
             }
         }
         let bias = ensemble.bias();
@@ -821,19 +837,34 @@ impl Explainer {
         self.bias
     }
 
-    /// Adds the paths of the leaves `leaf(tree)` names. Tree `t` adds into accumulator
-    /// `t mod 4`, so that consecutive trees' additions do not queue on each other; the
-    /// single-row and blocked paths share this order and so agree to the bit.
+    /// Adds the paths of the leaves that `group(first)` names for trees `first..first + 4`
+    /// and `leaf(tree)` for the trees after the last whole group. Tree `t` adds into
+    /// accumulator `t mod 4`, so that consecutive trees' additions do not queue on each
+    /// other; the single-row and blocked paths share this order and so agree to the bit.
     #[inline(always)]
-    fn add_paths(&self, mut leaf: impl FnMut(usize) -> usize) -> [f32; N_FEATURES] {
+    fn add_paths(
+        &self,
+        mut group: impl FnMut(usize) -> [usize; 4],
+        mut leaf: impl FnMut(usize) -> usize,
+    ) -> [f32; N_FEATURES] {
         let d = self.ensemble.depth as usize;
+        let trees = self.ensemble.trees();
         let mut out = [[0f32; WIDTH]; 4];
-        for tree in 0..self.ensemble.trees() {
-            let at = ((tree << d) + leaf(tree)) * d;
+        let mut add = |tree: usize, leaf: usize| {
+            let at = ((tree << d) + leaf) * d;
             let acc = &mut out[tree & 3];
             for (f, delta) in self.feature[at..at + d].iter().zip(&self.delta[at..at + d]) {
                 acc[*f as usize & (WIDTH - 1)] += delta;
             }
+        };
+        let grouped = trees / 4 * 4;
+        for first in (0..grouped).step_by(4) {
+            for (j, l) in group(first).into_iter().enumerate() {
+                add(first + j, l);
+            }
+        }
+        for tree in grouped..trees {
+            add(tree, leaf(tree));
         }
         std::array::from_fn(|f| (out[0][f] + out[1][f]) + (out[2][f] + out[3][f]))
     }
@@ -843,20 +874,16 @@ impl Explainer {
         let e = &self.ensemble;
         let row = padded(x);
         if e.kind == TreeKind::Oblivious {
-            return self.add_paths(|tree| e.oblivious_leaf(tree, &row));
+            return self.add_paths(
+                |first| std::array::from_fn(|j| e.oblivious_leaf(first + j, &row)),
+                |tree| e.oblivious_leaf(tree, &row),
+            );
         }
         // Four trees walked together, as in prediction, then their paths added.
-        let grouped = e.trees() / 4 * 4;
-        let mut group = [0usize; 4];
-        self.add_paths(|tree| {
-            if tree >= grouped {
-                return e.depthwise_leaves::<1>(tree, &row)[0];
-            }
-            if tree & 3 == 0 {
-                group = e.depthwise_leaves::<4>(tree, &row);
-            }
-            group[tree & 3]
-        })
+        self.add_paths(
+            |first| e.depthwise_leaves::<4>(first, &row),
+            |tree| e.depthwise_leaves::<1>(tree, &row)[0],
+        )
     }
 
     /// Contributions of many rows: with depth-6 depthwise trees on AVX2, the leaves come
@@ -879,7 +906,8 @@ impl Explainer {
                 // SAFETY: the CPU supports AVX2, checked just above.
                 unsafe { e.predict_depthwise_avx2::<true>(rows, &mut [], leaves) };
                 for (o, leaves) in out.iter_mut().zip(leaves.chunks_exact(trees)) {
-                    *o = self.add_paths(|tree| usize::from(leaves[tree]));
+                    let leaf = |tree: usize| usize::from(leaves[tree]);
+                    *o = self.add_paths(|first| std::array::from_fn(|j| leaf(first + j)), leaf);
                 }
             }
             return;

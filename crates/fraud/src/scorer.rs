@@ -158,13 +158,15 @@ fn duration(secs: f32) -> String {
 /// One feature's value in an analyst's words. Never includes personal data.
 fn describe(feature: usize, x: &Features, e: &Event) -> String {
     let v = x[feature];
-    let category = CATEGORIES
-        .get(category_code(&e.category) as usize)
-        .copied()
-        .unwrap_or("other");
+    let category = || {
+        CATEGORIES
+            .get(category_code(&e.category) as usize)
+            .copied()
+            .unwrap_or("other")
+    };
     match FEATURE_NAMES[feature] {
         "amount" => format!("amount {:.2}", e.amount),
-        "category" => format!("category {category}"),
+        "category" => format!("category {}", category()),
         "hour" => format!("at {:02}:00 UTC", v as u32),
         "weekday" => {
             let day = DateTime::from_timestamp(e.time, 0)
@@ -191,8 +193,8 @@ fn describe(feature: usize, x: &Features, e: &Event) -> String {
         "new_ip" => "IP address the customer used before".into(),
         "new_user_agent" if v > 0.5 => "new browser or device for the customer".into(),
         "new_user_agent" => "browser the customer used before".into(),
-        "new_category" if v > 0.5 => format!("first purchase in category {category}"),
-        "new_category" => format!("usual category {category}"),
+        "new_category" if v > 0.5 => format!("first purchase in category {}", category()),
+        "new_category" => format!("usual category {}", category()),
         "hour_share" if v < 0.0 => "no history of the customer's hours".into(),
         "hour_share" => format!(
             "unusual hour for the customer ({:.0}% of past transactions near it)",
