@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -58,16 +58,58 @@ pub(crate) fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<Vec<i32
 }
 
 /// The current end offset of each partition: where the next message will land.
+///
+/// The high watermark should be that, but tansu 0.6.0 (the local broker) reports one past
+/// the first offset of the partition's last record batch, and serves nothing from an
+/// offset inside a batch. So the end is found by reading from the record before the
+/// watermark: on a broker that reports it right, that is the last record; on tansu, the
+/// last batch, whose last offset is the end. The topic is quiet when a run starts, so the
+/// read stops once every partition has answered and nothing more came for a moment.
 pub fn end_offsets(config: &KafkaConfig, topic: &str) -> Result<StartOffsets, Error> {
     let consumer = reader(config)?;
-    partitions(&consumer, topic)?
-        .into_iter()
-        .map(|p| {
-            let (_, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
-            Ok((p, high))
-        })
-        .collect()
+    let mut ends = StartOffsets::new();
+    let mut waiting = HashSet::new();
+    let mut assignment = TopicPartitionList::new();
+    for p in partitions(&consumer, topic)? {
+        let (low, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
+        ends.insert(p, high);
+        if high > low {
+            assignment.add_partition_offset(topic, p, Offset::Offset(high - 1))?;
+            waiting.insert(p);
+        }
+    }
+    consumer.assign(&assignment)?;
+    let deadline = Instant::now() + END_SEARCH_TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::Timeout {
+                secs: END_SEARCH_TIMEOUT.as_secs(),
+                what: format!("the last records of `{topic}`"),
+            });
+        }
+        let wait = if waiting.is_empty() {
+            END_SEARCH_IDLE
+        } else {
+            left
+        };
+        match consumer.poll(wait) {
+            Some(message) => {
+                let message = message?;
+                let end = ends.entry(message.partition()).or_default();
+                *end = (*end).max(message.offset() + 1);
+                waiting.remove(&message.partition());
+            }
+            None if waiting.is_empty() => return Ok(ends),
+            None => {}
+        }
+    }
 }
+
+/// How long the search for the end offsets waits for the partitions' last records.
+const END_SEARCH_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long it waits for more once every partition has answered.
+const END_SEARCH_IDLE: Duration = Duration::from_millis(300);
 
 /// Reads every partition of `topic` from `start` until `expected` messages have arrived,
 /// or fails after `timeout`; `progress` is told the count as messages arrive. Assigns

@@ -89,3 +89,42 @@ async fn generated_records_round_trip_keyed_by_entity() {
     let used: HashSet<i32> = partitions_of.values().flatten().copied().collect();
     assert!(used.len() > 1, "keys spread over partitions: {used:?}");
 }
+
+/// A reader that starts at `end_offsets` sees only what was produced after it, even on a
+/// broker (tansu 0.6.0) whose high watermark stops at the start of the last record batch.
+#[tokio::test]
+async fn reading_from_the_end_offsets_sees_only_new_records() {
+    let config = broker();
+    let topic = format!("vigil-test-ends-{}", uuid::Uuid::new_v4().simple());
+    ensure_topic(&config, &topic, 3).await.unwrap();
+    let producer = KeyedProducer::new(&config).unwrap();
+    let records = |first: usize, n: usize| {
+        (first..first + n).map(|i| (format!("c{}", i % 17), format!("{i}").into_bytes()))
+    };
+    // Enough records that each partition's last batch holds many.
+    let report = producer.send_all(&topic, records(0, 3_000)).await;
+    assert_eq!(report.delivered, 3_000);
+
+    let (c, t) = (config.clone(), topic.clone());
+    let ends = tokio::task::spawn_blocking(move || vigil_kafka::end_offsets(&c, &t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ends.values().sum::<i64>(), 3_000, "{ends:?}");
+
+    let report = producer.send_all(&topic, records(3_000, 500)).await;
+    assert_eq!(report.delivered, 500);
+    let (c, t) = (config.clone(), topic.clone());
+    let later = tokio::task::spawn_blocking(move || {
+        read_topic(&c, &t, &ends, 500, Duration::from_secs(60), &mut |_| {})
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let mut values: Vec<usize> = later
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.payload).parse().unwrap())
+        .collect();
+    values.sort_unstable();
+    assert_eq!(values, (3_000..3_500).collect::<Vec<_>>());
+}
