@@ -156,12 +156,22 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     let report =
         crate::reports::build_report(&args.out.join("archive"), &args.out.join("report")).await;
     match &report {
-        Ok((_, report)) => lines.push(format!(
-            "report                  {} transactions charted in {:.2} s ({} note(s) on the data)",
-            report.total(),
-            began.elapsed().as_secs_f64(),
-            report.notes.len()
-        )),
+        Ok((_, report)) => {
+            lines.push(format!(
+                "report                  {} transactions charted in {:.2} s ({} note(s) on the data)",
+                report.total(),
+                began.elapsed().as_secs_f64(),
+                report.notes.len()
+            ));
+            // The archive, read back, should hold each transaction this run scored once.
+            let scored: usize = tally.outcomes.values().sum();
+            if report.total() != scored as u64 {
+                lines.push(format!(
+                    "WARNING                 the archive holds {} transactions for {scored} scored in this run: an earlier run's records in the same folder, or records lost or archived twice",
+                    report.total()
+                ));
+            }
+        }
         Err(e) => lines.push(format!("report                  not built: {e:#}")),
     }
 

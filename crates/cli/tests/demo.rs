@@ -98,6 +98,7 @@ fn succeeded(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("Vigil demo summary"), "{stdout}");
+    assert!(!stdout.contains("WARNING"), "{stdout}");
     stdout
 }
 
@@ -233,8 +234,6 @@ fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
     std::thread::sleep(Duration::from_secs(7));
     signal("-CONT");
     let out = demo.wait_with_output().unwrap();
-    let _ = broker.kill();
-    let _ = broker.wait();
     let stdout = succeeded(&out);
     assert!(stdout.contains("through the broker"), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -244,6 +243,22 @@ fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
     );
     check_results(&dir, count);
     std::fs::remove_dir_all(dir).unwrap();
+
+    // A second run on the same broker starts where the first one's records end: none of
+    // them is read again (tansu's high watermark stops short of a topic's last batch).
+    let again = out_dir("broker-again");
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["demo", "--count", "5000", "--seed", "6", "--documents", "0"])
+        .arg("--out")
+        .arg(&again)
+        .args(["--broker", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    let _ = broker.kill();
+    let _ = broker.wait();
+    succeeded(&out);
+    check_results(&again, 5000);
+    std::fs::remove_dir_all(again).unwrap();
 }
 
 #[test]

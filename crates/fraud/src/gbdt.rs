@@ -295,16 +295,16 @@ impl Ensemble {
             .collect()
     }
 
-    /// Depth-6 depthwise trees on AVX2, eight rows per vector and two vectors per pass.
+    /// Depth-6 depthwise trees on AVX2, eight rows per vector and four vectors per pass.
     /// Each lane keeps its node's index within the level; the level's thresholds and split
     /// features (at most 32) are looked up with in-register permutes and blends rather
     /// than gathers, and each lane's value is blended in from the few columns the level
-    /// splits on. Only the leaves, 64 per tree, are gathered.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    /// splits on. The leaves, 64 per tree, are looked up the same way.
     ///
     /// With `LEAVES`, it writes each row's leaf index per tree to `leaves` (row-major,
     /// `rows × trees`) instead of raw scores to `out`, which is then not used.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
     fn predict_depthwise_avx2<const LEAVES: bool>(
         &self,
         rows: &[Features],
@@ -786,6 +786,7 @@ const UNUSED_SLOT: u8 = WIDTH as u8 - 1;
 const _: () = assert!(N_FEATURES < WIDTH);
 
 /// Rows per call of the blocked leaf kernel: their leaf indices stay in the L1 cache.
+#[cfg(target_arch = "x86_64")]
 const EXPLAIN_BLOCK: usize = 64;
 
 impl Explainer {
@@ -895,12 +896,12 @@ impl Explainer {
     /// from the blocked prediction kernel.
     pub fn contributions_batch(&self, rows: &[Features], out: &mut [[f32; N_FEATURES]]) {
         assert_eq!(rows.len(), out.len(), "one output per row");
-        let e = &self.ensemble;
         #[cfg(target_arch = "x86_64")]
-        if e.kind == TreeKind::Depthwise
-            && e.depth == 6
+        if self.ensemble.kind == TreeKind::Depthwise
+            && self.ensemble.depth == 6
             && std::arch::is_x86_feature_detected!("avx2")
         {
+            let e = &self.ensemble;
             let trees = e.trees();
             let mut leaves = vec![0u16; EXPLAIN_BLOCK * trees];
             for (rows, out) in rows
