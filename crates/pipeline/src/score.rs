@@ -47,11 +47,7 @@ impl ScoreStage {
         received: DateTime<Utc>,
     ) -> Result<ProcessedTransaction, DeadLetter> {
         let began = Instant::now();
-        let transaction = decode(payload)?;
-        let event = Event::from_transaction(&transaction).map_err(|reason| DeadLetter {
-            reason,
-            payload: payload.to_vec(),
-        })?;
+        let (transaction, event) = decode_event(payload)?;
         let fd = self.scorer.assess(&mut self.store, &event);
         Ok(finish(transaction, fd, began, received))
     }
@@ -65,17 +61,7 @@ impl ScoreStage {
         received: DateTime<Utc>,
     ) -> Vec<Result<ProcessedTransaction, DeadLetter>> {
         let began = Instant::now();
-        let decoded: Vec<Result<(Transaction, Event), DeadLetter>> = payloads
-            .into_iter()
-            .map(|payload| {
-                let transaction = decode(payload)?;
-                let event = Event::from_transaction(&transaction).map_err(|reason| DeadLetter {
-                    reason,
-                    payload: payload.to_vec(),
-                })?;
-                Ok((transaction, event))
-            })
-            .collect();
+        let decoded: Vec<_> = payloads.into_iter().map(decode_event).collect();
         let events: Vec<&Event> = decoded.iter().flatten().map(|(_, e)| e).collect();
         let mut assessed = self
             .scorer
@@ -90,6 +76,16 @@ impl ScoreStage {
             })
             .collect()
     }
+}
+
+/// Decodes a transaction record and the scorer's view of it.
+fn decode_event(payload: &[u8]) -> Result<(Transaction, Event), DeadLetter> {
+    let transaction = decode(payload)?;
+    let event = Event::from_transaction(&transaction).map_err(|reason| DeadLetter {
+        reason,
+        payload: payload.to_vec(),
+    })?;
+    Ok((transaction, event))
 }
 
 /// Decodes a transaction record. The reason names the field and the kind of error, never a
