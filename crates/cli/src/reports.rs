@@ -43,31 +43,27 @@ pub async fn query(args: &QueryArgs) -> i32 {
             return 1;
         }
     };
-    let answer = match engine.query(&args.sql).await {
-        Ok(a) => a,
+    let out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let written = engine
+        .query_csv(&args.sql, out)
+        .await
+        .and_then(|mut out| out.flush().map_err(|e| vigil_query::Error::io("output", e)));
+    report_warnings(&engine);
+    match written {
+        Ok(()) => 0,
         Err(vigil_query::Error::Sql(message)) => {
-            report_warnings(&engine);
             eprintln!("error: {message}");
-            return 2;
+            2
+        }
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(vigil_query::Error::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::BrokenPipe
+                || source.to_string().contains("Broken pipe") =>
+        {
+            0
         }
         Err(e) => {
             eprintln!("error: {e}");
-            return 1;
-        }
-    };
-    report_warnings(&engine);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    let written = vigil_query::write_csv(&answer, &mut out).and_then(|()| {
-        out.flush()
-            .map_err(|e| vigil_query::Error::Sql(e.to_string()))
-    });
-    match written {
-        Ok(()) => 0,
-        // A closed pipe (`| head`) is the reader's choice, not an error.
-        Err(e) if e.to_string().contains("Broken pipe") => 0,
-        Err(e) => {
-            eprintln!("error: writing the result: {e}");
             1
         }
     }
@@ -104,15 +100,22 @@ pub async fn build_report(data: &Path, out: &Path) -> Result<(PathBuf, Report)> 
         .await
         .context("reading the report's columns")?;
     let mut report = Report::build(&mut Local(&mut engine)).await?;
-    report.notes.extend(engine.warnings().iter().cloned());
+    report.notes.extend(engine.warnings());
     let written = vigil_reports::write(&report, out, &data.display().to_string())?;
     Ok((written.index, report))
 }
 
 pub async fn report(args: &ReportArgs) -> Result<()> {
     let (Some(data), Some(out)) = (&args.data, &args.out) else {
+        let mut out = std::io::stdout().lock();
         for (name, sql) in vigil_reports::queries::named_queries() {
-            println!("{name}\t{sql}");
+            if let Err(e) = writeln!(out, "{name}\t{sql}") {
+                // A closed pipe (`| head`) is the reader's choice, not an error.
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Ok(());
+                }
+                return Err(e.into());
+            }
         }
         return Ok(());
     };

@@ -1,18 +1,21 @@
 //! A DataFusion session with the table and the Presto functions registered.
 
+use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::{SQLOptions, SessionContext};
-use datafusion::prelude::JsonReadOptions;
+use datafusion::prelude::DataFrame;
+use futures::StreamExt;
 
-use crate::schema::{PARTITION, TABLE, record_schema, table_schema};
-use crate::source::{Layout, Loaded, load_archive, load_exports, locate, to_batch};
-use crate::{Error, functions};
+use crate::scan::{ArchiveTable, SkipLog};
+use crate::schema::{PARTITION, TABLE, table_schema};
+use crate::source::{Layout, Loaded, archive_files, load_exports, locate, to_batch};
+use crate::{CsvWriter, Error, functions};
 
 /// A query's result: its columns and rows.
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct Engine {
     layout: Layout,
     in_memory: bool,
     warnings: Vec<String>,
+    /// The archive scans' log of lines left out.
+    skipped: Option<Arc<Mutex<SkipLog>>>,
 }
 
 impl Engine {
@@ -46,16 +51,13 @@ impl Engine {
             layout,
             in_memory: false,
             warnings: vec![],
+            skipped: None,
         };
         match engine.layout.clone() {
             Layout::Archive(root) => {
-                let schema = record_schema();
-                let options = JsonReadOptions::default()
-                    .schema(&schema)
-                    .file_extension(".json")
-                    .table_partition_cols(vec![(PARTITION.to_owned(), DataType::Utf8)]);
-                let url = format!("{}/", root.display());
-                engine.ctx.register_json(TABLE, url, options).await?;
+                let table = ArchiveTable::new(archive_files(&root)?);
+                engine.skipped = Some(table.skipped());
+                engine.ctx.register_table(TABLE, Arc::new(table))?;
             }
             Layout::Exports(files) => {
                 let loaded = tokio::task::spawn_blocking(move || load_exports(&files))
@@ -72,8 +74,12 @@ impl Engine {
     }
 
     /// What was skipped while reading, for the user to see.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = self.warnings.clone();
+        if let Some(log) = &self.skipped {
+            out.extend(log.lock().unwrap_or_else(|p| p.into_inner()).warnings());
+        }
+        out
     }
 
     fn register_loaded(&mut self, loaded: Loaded) -> Result<(), Error> {
@@ -105,10 +111,6 @@ impl Engine {
             .collect::<Vec<_>>()
             .join(", ");
         let answer = self.query(&format!("SELECT {list} FROM {TABLE}")).await?;
-        if self.in_memory {
-            // The scan met bad lines and the whole table is already in memory.
-            return Ok(());
-        }
         // One partition per batch: the queries on it still run on every core.
         let partitions = answer.batches.into_iter().map(|b| vec![b]).collect();
         let table = MemTable::try_new(answer.schema, partitions)?;
@@ -118,27 +120,33 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs one read-only statement. When the archive scanner meets a record it cannot
-    /// decode, the archive is read again record by record, the bad lines skipped (and
-    /// counted in the warnings), and the statement run over the good ones.
+    /// Runs one read-only statement. Archive lines that are not processed transactions
+    /// are left out, and counted in the warnings.
     pub async fn query(&mut self, sql: &str) -> Result<Answer, Error> {
-        match self.run(sql).await {
-            Err(e) if !self.in_memory && is_data_error(&e) => {
-                tracing::warn!(error = %e.find_root(), "archive has unreadable records; reading it record by record");
-                let Layout::Archive(root) = self.layout.clone() else {
-                    return Err(e.into());
-                };
-                let loaded = tokio::task::spawn_blocking(move || load_archive(&root))
-                    .await
-                    .map_err(|e| Error::Sql(e.to_string()))??;
-                self.register_loaded(loaded)?;
-                Ok(self.run(sql).await?)
-            }
-            other => Ok(other?),
+        Ok(self.run(sql).await?)
+    }
+
+    /// Runs one read-only statement and writes its result to `out` as CSV, a batch at a
+    /// time as the scan produces them (so that a large result is neither held whole nor
+    /// formatted only after the scan).
+    pub async fn query_csv<W: Write>(&mut self, sql: &str, out: W) -> Result<W, Error> {
+        let (schema, df) = self.plan(sql).await?;
+        let mut stream = df.execute_stream().await?;
+        let mut w = CsvWriter::new(out, &schema)?;
+        while let Some(batch) = stream.next().await {
+            w.write_batch(&batch?)?;
         }
+        w.finish()
     }
 
     async fn run(&self, sql: &str) -> Result<Answer, DataFusionError> {
+        let (schema, df) = self.plan(sql).await?;
+        let batches = df.collect().await?;
+        Ok(Answer { schema, batches })
+    }
+
+    /// The statement's plan, and its result's schema with Presto's column names.
+    async fn plan(&self, sql: &str) -> Result<(SchemaRef, DataFrame), DataFusionError> {
         let options = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
@@ -153,8 +161,7 @@ impl Engine {
                 .collect::<Vec<_>>(),
             arrow.metadata().clone(),
         ));
-        let batches = df.collect().await?;
-        Ok(Answer { schema, batches })
+        Ok((schema, df))
     }
 }
 
@@ -179,14 +186,6 @@ fn presto_name(name: &str) -> String {
         }
     }
     name.to_owned()
-}
-
-/// Errors from reading the data (as opposed to planning the statement).
-fn is_data_error(e: &DataFusionError) -> bool {
-    matches!(
-        e.find_root(),
-        DataFusionError::ArrowError(..) | DataFusionError::External(..)
-    )
 }
 
 #[cfg(test)]

@@ -6,10 +6,12 @@ mod csv_out;
 mod engine;
 mod error;
 pub mod functions;
+mod ndjson;
+mod scan;
 pub mod schema;
 pub mod source;
 
-pub use csv_out::{to_csv_string, write_csv};
+pub use csv_out::{CsvWriter, to_csv_string, write_csv};
 pub use datafusion;
 pub use engine::{Answer, Engine};
 pub use error::Error;

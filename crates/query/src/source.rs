@@ -1,10 +1,9 @@
 //! Where the processed transactions are, and how they become the table: the archive
-//! (`dt=YYYY-MM-DD/*.json`, read by DataFusion's NDJSON scanner), or, when a file in it
-//! is damaged or the data are the original system's exported CSVs, the good records
-//! loaded into memory with a count of what was skipped.
+//! (`dt=YYYY-MM-DD/*.json`, listed here and read by [`crate::scan`]), or the original
+//! system's exported CSVs, whose good records are loaded into memory with a count of what
+//! was skipped.
 
 use std::collections::HashSet;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use datafusion::arrow::json::ReaderBuilder;
 use vigil_core::{FraudAssessment, Outcome, ProcessedTransaction, Transaction};
 
 use crate::Error;
+use crate::scan::ArchiveFile;
 use crate::schema::{PARTITION, record_schema, table_schema};
 
 /// The two layouts `--data` may point at.
@@ -75,65 +75,26 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Reads every archive file line by line, keeping the records that parse.
-pub fn load_archive(root: &Path) -> Result<Loaded, Error> {
+/// The archive's `.json` objects with their `dt` partition, in path order.
+pub fn archive_files(root: &Path) -> Result<Vec<ArchiveFile>, Error> {
     let mut files = Vec::new();
     for part in entries(root)?.into_iter().filter(|p| is_partition(p)) {
-        let dt = part.file_name().and_then(|n| n.to_str()).unwrap_or("dt=")[3..].to_owned();
-        for f in entries(&part)? {
-            if f.extension().is_some_and(|e| e == "json") {
-                files.push((f, dt.clone()));
+        let name = part.file_name().and_then(|n| n.to_str()).unwrap_or("dt=");
+        let dt: Arc<str> = Arc::from(&name[3..]);
+        for path in entries(&part)? {
+            if path.extension().is_some_and(|e| e == "json") {
+                let size = std::fs::metadata(&path)
+                    .map_err(|e| Error::io(&path, e))?
+                    .len();
+                files.push(ArchiveFile {
+                    path,
+                    dt: dt.clone(),
+                    size,
+                });
             }
         }
     }
-    let mut loaded = Loaded::default();
-    let mut bad = 0usize;
-    for (file, dt) in files {
-        let reader =
-            std::io::BufReader::new(std::fs::File::open(&file).map_err(|e| Error::io(&file, e))?);
-        for (n, line) in reader.lines().enumerate() {
-            let line = line.map_err(|e| Error::io(&file, e))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<ProcessedTransaction>(&line) {
-                Ok(r) => loaded.rows.push((r, dt.clone())),
-                Err(e) => {
-                    bad += 1;
-                    // The parser's message names the line and column, never the record's content.
-                    if bad <= 5 {
-                        loaded.warnings.push(format!(
-                            "{}: line {}: skipped, not a processed transaction ({})",
-                            file.display(),
-                            n + 1,
-                            e.classify_name()
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    if bad > 0 {
-        loaded
-            .warnings
-            .push(format!("{bad} malformed archive line(s) skipped in all"));
-    }
-    Ok(loaded)
-}
-
-trait ClassifyName {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl ClassifyName for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "read error",
-            serde_json::error::Category::Syntax => "invalid JSON",
-            serde_json::error::Category::Data => "missing or mistyped field",
-            serde_json::error::Category::Eof => "truncated JSON",
-        }
-    }
+    Ok(files)
 }
 
 /// Parses the original system's rendering of `fd`: `{ttdf=853, outcome=approve, proc_time=612,
