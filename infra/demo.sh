@@ -12,6 +12,7 @@ VIGIL_MODEL_DIR=$("$VIGIL_ROOT/infra/model.sh")
 export VIGIL_MODEL_DIR
 
 step "Building vigil"
+free_build_space
 cargo build --release --quiet --bin vigil
 
 step "vigil demo"

@@ -17,3 +17,16 @@ export SAM_CLI_TELEMETRY=0
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 note() { printf '    %s\n' "$*" >&2; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# The release profile builds incrementally, and cargo never removes the incremental state
+# of crate versions it no longer builds: on this machine it reached 24 GB and filled the
+# disk. When less than 15 GB is free, drop it (it only speeds up rebuilds of our crates).
+free_build_space() {
+  mkdir -p "$CARGO_TARGET_DIR"
+  local free_kb
+  free_kb=$(df -Pk "$CARGO_TARGET_DIR" | awk 'NR==2 {print $4}')
+  if [ "${free_kb:-0}" -lt $((15 * 1024 * 1024)) ]; then
+    note "only $((free_kb / 1024 / 1024)) GB free: removing cargo's incremental state under $CARGO_TARGET_DIR"
+    find "$CARGO_TARGET_DIR" -maxdepth 3 -type d -name incremental -prune -exec rm -rf {} +
+  fi
+}

@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"
 
+free_build_space
 "$VIGIL_ROOT/infra/setup.sh"
 model_dir=$("$VIGIL_ROOT/infra/model.sh")
 

@@ -275,23 +275,14 @@ impl StructColumn {
         };
         self.seen.iter_mut().for_each(|s| *s = false);
         self.hint = 0;
-        let mut at = 1;
-        for _ in 0..*len {
-            let Some(Node::String(key)) = v.get(at) else {
-                return Err(LineError::Json("object key".into()));
-            };
-            let value_start = at + 1;
-            let width = v.get(value_start).map(span).unwrap_or(1);
-            let value = v
-                .get(value_start..value_start + width)
-                .ok_or_else(|| LineError::Json("truncated tape".into()))?;
-            if let Some(i) = find_field(&self.fields, key, &mut self.hint) {
+        for pair in items(v, *len, true) {
+            let (key, value) = pair?;
+            if let Some(i) = find_field(&self.fields, key.unwrap_or_default(), &mut self.hint) {
                 if std::mem::replace(&mut self.seen[i], true) {
                     return Err(LineError::DuplicateKey(self.children[i].name().to_owned()));
                 }
                 self.children[i].append(value)?;
             }
-            at = value_start + width;
         }
         for (child, seen) in self.children.iter_mut().zip(&self.seen) {
             if !seen {
@@ -478,14 +469,8 @@ impl Column {
                 let Some(Node::Array { len, .. }) = v.first() else {
                     return Err(mismatch(name, "an array"));
                 };
-                let mut at = 1;
-                for _ in 0..*len {
-                    let width = v.get(at).map(span).unwrap_or(1);
-                    let item = v
-                        .get(at..at + width)
-                        .ok_or_else(|| LineError::Json("truncated tape".into()))?;
-                    child.append(item)?;
-                    at += width;
+                for element in items(v, *len, false) {
+                    child.append(element?.1)?;
                 }
                 offsets.close(child.len(), true);
             }
@@ -499,18 +484,10 @@ impl Column {
                 let Some(Node::Object { len, .. }) = v.first() else {
                     return Err(mismatch(name, "an object"));
                 };
-                let mut at = 1;
-                for _ in 0..*len {
-                    let Some(Node::String(key)) = v.get(at) else {
-                        return Err(LineError::Json("object key".into()));
-                    };
-                    let width = v.get(at + 1).map(span).unwrap_or(1);
-                    let value = v
-                        .get(at + 1..at + 1 + width)
-                        .ok_or_else(|| LineError::Json("truncated tape".into()))?;
-                    keys.append_value(key);
+                for pair in items(v, *len, true) {
+                    let (key, value) = pair?;
+                    keys.append_value(key.unwrap_or_default());
                     values.append(value)?;
-                    at += 1 + width;
                 }
                 offsets.close(keys.len(), true);
             }
