@@ -57,8 +57,7 @@ pub async fn query(args: &QueryArgs) -> i32 {
         }
         // A closed pipe (`| head`) is the reader's choice, not an error.
         Err(vigil_query::Error::Io { source, .. })
-            if source.kind() == std::io::ErrorKind::BrokenPipe
-                || source.to_string().contains("Broken pipe") =>
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
         {
             0
         }

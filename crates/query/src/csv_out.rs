@@ -28,8 +28,13 @@ pub struct CsvWriter<W: Write> {
     items: Vec<Item<'static>>,
 }
 
+/// Keeps the kind of an I/O error (a closed pipe stays `BrokenPipe` for the caller).
 fn io(e: csv::Error) -> Error {
-    Error::io("output", std::io::Error::other(e))
+    let source = match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    };
+    Error::io("output", source)
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -84,9 +89,12 @@ impl<W: Write> CsvWriter<W> {
 
     /// Flushes and hands the output back.
     pub fn finish(self) -> Result<W, Error> {
-        self.w
-            .into_inner()
-            .map_err(|e| Error::io("output", std::io::Error::other(e.to_string())))
+        self.w.into_inner().map_err(|e| {
+            Error::io(
+                "output",
+                std::io::Error::new(e.error().kind(), e.to_string()),
+            )
+        })
     }
 }
 

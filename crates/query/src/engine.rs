@@ -123,7 +123,9 @@ impl Engine {
     /// Runs one read-only statement. Archive lines that are not processed transactions
     /// are left out, and counted in the warnings.
     pub async fn query(&mut self, sql: &str) -> Result<Answer, Error> {
-        Ok(self.run(sql).await?)
+        let (schema, df) = self.plan(sql).await?;
+        let batches = df.collect().await?;
+        Ok(Answer { schema, batches })
     }
 
     /// Runs one read-only statement and writes its result to `out` as CSV, a batch at a
@@ -137,12 +139,6 @@ impl Engine {
             w.write_batch(&batch?)?;
         }
         w.finish()
-    }
-
-    async fn run(&self, sql: &str) -> Result<Answer, DataFusionError> {
-        let (schema, df) = self.plan(sql).await?;
-        let batches = df.collect().await?;
-        Ok(Answer { schema, batches })
     }
 
     /// The statement's plan, and its result's schema with Presto's column names.

@@ -111,11 +111,7 @@ fn check(name: &str, data_type: &DataType, v: &[Node<'_>]) -> Result<(), LineErr
     }
     let fits = match (data_type, first) {
         (DataType::Utf8, Node::String(_)) => true,
-        (
-            DataType::Float64,
-            Node::Static(StaticNode::F64(_) | StaticNode::I64(_) | StaticNode::U64(_)),
-        ) => true,
-        (DataType::Float64, Node::String(s)) => s.trim().parse::<f64>().is_ok(),
+        (DataType::Float64, _) => as_f64(first).is_some(),
         (DataType::Int64, _) => as_i64(first).is_some(),
         (DataType::Boolean, Node::Static(StaticNode::Bool(_))) => true,
         (DataType::List(item), Node::Array { len, .. }) => {
@@ -191,6 +187,17 @@ fn expected(data_type: &DataType) -> &'static str {
         DataType::Boolean => "true or false",
         DataType::List(_) => "an array",
         _ => "an object",
+    }
+}
+
+/// One conversion for the check and the column, so that they cannot disagree.
+fn as_f64(node: &Node<'_>) -> Option<f64> {
+    match node {
+        Node::Static(StaticNode::F64(x)) => Some(*x),
+        Node::Static(StaticNode::I64(x)) => Some(*x as f64),
+        Node::Static(StaticNode::U64(x)) => Some(*x as f64),
+        Node::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -438,15 +445,10 @@ impl Column {
                 _ => return Err(mismatch(name, "a string")),
             },
             Column::Float64(name, b) => {
-                let x = match v.first() {
-                    Some(Node::Static(StaticNode::F64(x))) => *x,
-                    Some(Node::Static(StaticNode::I64(x))) => *x as f64,
-                    Some(Node::Static(StaticNode::U64(x))) => *x as f64,
-                    Some(Node::String(s)) => {
-                        s.trim().parse().map_err(|_| mismatch(name, "a number"))?
-                    }
-                    _ => return Err(mismatch(name, "a number")),
-                };
+                let x = v
+                    .first()
+                    .and_then(as_f64)
+                    .ok_or_else(|| mismatch(name, "a number"))?;
                 b.append_value(x);
             }
             Column::Int64(name, b) => {
