@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Vigil's fraud model beside XGBoost and LightGBM (from PyPI), trained and measured in one
 # run on the same time split and features: quality on held-out months and one-thread speed.
-# Usage: infra/bench-fraud.sh [WORK_DIR [--refit] [--validation-from RFC3339]]
+# Usage: infra/bench-fraud.sh [WORK_DIR [--refit] [--validation-from RFC3339] [--lambda L] [--learning-rate R]]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"

@@ -9,7 +9,10 @@ no learner trained or stopped on), and single-thread prediction speed on those r
 With --refit, every learner is fitted again on the training and early-stopping rows together
 with the tree count early stopping chose (early-stopping metrics stay those of the first fit).
 
-usage: fraud_anchors.py --vigil BIN --data CSV.gz --eval EVAL_FRAUD.py --work DIR [--validation-from TIME] [--refit]
+--lambda and --learning-rate are passed to `vigil train` (default: its own defaults); the
+anchors' L2 variants take Vigil's L2 from the trained model.
+
+usage: fraud_anchors.py --vigil BIN --data CSV.gz --eval EVAL_FRAUD.py --work DIR [--validation-from TIME] [--refit] [--lambda L] [--learning-rate R]
 """
 import argparse
 import csv
@@ -79,6 +82,8 @@ def main():
     ap_.add_argument("--work", required=True)
     ap_.add_argument("--validation-from", default="2023-11-01T00:00:00Z")
     ap_.add_argument("--refit", action="store_true")
+    ap_.add_argument("--lambda", dest="l2", help="passed to vigil train")
+    ap_.add_argument("--learning-rate", help="passed to vigil train")
     a = ap_.parse_args()
     os.makedirs(a.work, exist_ok=True)
     feats = os.path.join(a.work, "features")
@@ -88,7 +93,9 @@ def main():
     t0 = time.perf_counter()
     print(run([a.vigil, "train", "--input", a.data, "--model", model,
                "--validation-from", a.validation_from, "--export-features", feats]
-              + (["--refit"] if a.refit else [])), file=sys.stderr)
+              + (["--refit"] if a.refit else [])
+              + (["--lambda", a.l2] if a.l2 else [])
+              + (["--learning-rate", a.learning_rate] if a.learning_rate else [])), file=sys.stderr)
     vigil_train_s = time.perf_counter() - t0
     labels_csv = os.path.join(a.work, "validation-labels.csv")
     with gzip.open(a.data, "rt", newline="") as f, open(labels_csv, "w", newline="") as out:
