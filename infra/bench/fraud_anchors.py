@@ -94,8 +94,8 @@ def main():
     print(run([a.vigil, "train", "--input", a.data, "--model", model,
                "--validation-from", a.validation_from, "--export-features", feats]
               + (["--refit"] if a.refit else [])
-              + (["--lambda", a.l2] if a.l2 else [])
-              + (["--learning-rate", a.learning_rate] if a.learning_rate else [])), file=sys.stderr)
+              + [x for flag, value in (("--lambda", a.l2), ("--learning-rate", a.learning_rate))
+                 if value for x in (flag, value)]), file=sys.stderr)
     vigil_train_s = time.perf_counter() - t0
     labels_csv = os.path.join(a.work, "validation-labels.csv")
     with gzip.open(a.data, "rt", newline="") as f, open(labels_csv, "w", newline="") as out:
