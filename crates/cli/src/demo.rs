@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use vigil_core::Outcome;
+use tracing::warn;
+use vigil_core::{Outcome, Transaction};
 use vigil_fraud::model::default_model;
 use vigil_fraud::rules::Rules;
 use vigil_fraud::scorer::Scorer;
@@ -29,8 +30,6 @@ use vigil_pipeline::score::ScoreStage;
 use crate::DemoArgs;
 
 const PARTITIONS: i32 = 3;
-/// Records per batch, as an event source mapping's batch size would make them.
-const BATCH: usize = 500;
 const PROCESSED_TOPIC: &str = "processed_transactions";
 const DEAD_LETTER_TOPIC: &str = "transactions_dead_letters";
 const ARCHIVE_BUCKET: &str = "archive";
@@ -136,7 +135,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
                 "stages                  in process (pass --broker HOST:PORT to go through Kafka)"
                     .into(),
             );
-            in_process(args, &generated).await?
+            in_process(args, generated).await?
         }
     };
     let took = began.elapsed();
@@ -238,93 +237,79 @@ fn policy(args: &DemoArgs) -> AlertPolicy {
     }
 }
 
-/// Gives records the partitions and offsets a keyed topic would.
-fn as_topic(topic: &str, keyed: impl IntoIterator<Item = (String, Vec<u8>)>) -> Vec<Record> {
-    let mut next_offset = [0i64; PARTITIONS as usize];
-    let mut records: Vec<Record> = keyed
-        .into_iter()
-        .map(|(key, value)| {
-            let partition = partition_of(&key);
-            let offset = &mut next_offset[partition as usize];
-            *offset += 1;
-            Record {
-                topic: topic.to_owned(),
-                partition,
-                offset: *offset - 1,
-                key: Some(key.into_bytes()),
-                value: Ok(value),
-            }
-        })
-        .collect();
-    records.sort_by_key(|r| (r.partition, r.offset));
-    records
-}
-
-/// Each partition's records go through score → alert → archive, batch by batch, on a
+/// Each partition's transactions go through score → alert → archive, batch by batch, on a
 /// thread of its own, as one consumer per partition would take them: a customer stays on one
-/// partition, so partitions share no state.
-async fn in_process(args: &DemoArgs, generated: &[Generated]) -> Result<Tally> {
-    let transactions = as_topic(
-        &args.topic,
-        generated
-            .iter()
-            .map(|g| {
-                Ok((
-                    g.transaction.entity_id.clone(),
-                    serde_json::to_vec(&g.transaction)?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?,
-    );
-    let progress = bar(transactions.len(), "process");
+/// partition, so partitions share no state. The stages hand records over as they are: in
+/// one process there is no wire format to go through.
+async fn in_process(args: &DemoArgs, generated: Vec<Generated>) -> Result<Tally> {
+    let count = generated.len();
+    // Keyed as a producer keys them: one customer, one partition, in the order generated.
+    let mut partitions: Vec<Vec<Transaction>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
+    for g in generated {
+        partitions[partition_of(&g.transaction.entity_id) as usize].push(g.transaction);
+    }
+    let progress = bar(count, "process");
     let (outbox, store, policy) = (outbox(args), LocalStore::new(&args.out), policy(args));
     let runtime = tokio::runtime::Handle::current();
     let partitions: Vec<Result<Tally>> = std::thread::scope(|s| {
-        let threads: Vec<_> = transactions
-            .chunk_by(|a, b| a.partition == b.partition)
-            .map(|partition| {
+        let threads: Vec<_> = partitions
+            .into_iter()
+            .enumerate()
+            .map(|(partition, transactions)| {
                 let (progress, outbox, store, runtime) = (&progress, &outbox, &store, &runtime);
+                let batch_size = args.batch_size as usize;
                 s.spawn(move || -> Result<Tally> {
                     let mut tally = Tally::default();
                     let mut stage = scorer()?;
                     let mut times = [Duration::ZERO; 3];
-                    let mut next_offset = 0i64;
-                    for records in partition.chunks(BATCH) {
+                    let (total, mut next_offset) = (transactions.len(), 0i64);
+                    let mut transactions = transactions.into_iter();
+                    loop {
+                        let batch: Vec<Transaction> =
+                            transactions.by_ref().take(batch_size).collect();
+                        if batch.is_empty() {
+                            break;
+                        }
+                        let n = batch.len();
                         let began = Instant::now();
-                        let scored = batch::score(&mut stage, records, Utc::now())?;
-                        tally.count(&scored);
-                        // Keyed like its source, each record stays on the same partition.
-                        let processed: Vec<Record> = scored
-                            .processed
-                            .into_iter()
-                            .map(|(key, value)| {
-                                next_offset += 1;
-                                Record {
-                                    topic: PROCESSED_TOPIC.to_owned(),
-                                    partition: partition_of(&key),
-                                    offset: next_offset - 1,
-                                    key: Some(key.into_bytes()),
-                                    value: Ok(value),
+                        let mut processed = Vec::with_capacity(n);
+                        for result in stage.process_transactions(batch, Utc::now()) {
+                            match result {
+                                Ok(p) => {
+                                    *tally.outcomes.entry(p.fd.outcome).or_default() += 1;
+                                    processed.push(p);
                                 }
-                            })
-                            .collect();
+                                Err(reason) => {
+                                    tally.dead_letters += 1;
+                                    warn!(partition, reason, "transaction not scored");
+                                }
+                            }
+                        }
                         let scored_at = Instant::now();
-                        tally.alerts += runtime
-                            .block_on(batch::alert(outbox, policy, &processed))?
-                            .alerts;
+                        tally.alerts +=
+                            runtime.block_on(batch::alert_processed(outbox, policy, &processed))?;
                         let alerted_at = Instant::now();
-                        let done =
-                            runtime.block_on(batch::archive(store, ARCHIVE_BUCKET, &processed))?;
-                        tally.objects += done.objects.len();
-                        tally.archived += done.records - done.skipped;
+                        if !processed.is_empty() {
+                            // Offsets as `processed_transactions` would give them.
+                            let at = (PROCESSED_TOPIC, partition as i32, next_offset);
+                            runtime.block_on(batch::archive_run(
+                                store,
+                                ARCHIVE_BUCKET,
+                                at,
+                                &processed,
+                            ))?;
+                            tally.objects += 1;
+                            tally.archived += processed.len();
+                            next_offset += processed.len() as i64;
+                        }
                         times[0] += scored_at - began;
                         times[1] += alerted_at - scored_at;
                         times[2] += alerted_at.elapsed();
-                        progress.inc(records.len() as u64);
+                        progress.inc(n as u64);
                     }
                     tally.entities = stage.entities();
                     tally.stage_times = vec![
-                        ("score (busy time)", partition.len(), times[0]),
+                        ("score (busy time)", total, times[0]),
                         ("alert (busy time)", tally.archived, times[1]),
                         ("archive (busy time)", tally.archived, times[2]),
                     ];
@@ -395,6 +380,7 @@ struct Source {
     group: String,
     topic: String,
     start: vigil_kafka::StartOffsets,
+    batch_size: usize,
 }
 
 /// A consumer group's loop: reads batches, hands each to `handle`, commits after it, until
@@ -410,7 +396,7 @@ fn consume(
         .with_context(|| format!("joining consumer group {}", source.group))?;
     let (mut seen, mut idle_since) = (0usize, Instant::now());
     while seen < due() {
-        let messages = match reader.poll_batch(BATCH, Duration::from_millis(200)) {
+        let messages = match reader.poll_batch(source.batch_size, Duration::from_millis(200)) {
             Ok(m) => m,
             Err(e) => {
                 say(progress, &format!("{}: {e}; retrying", source.group));
@@ -494,6 +480,7 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: &[Generated]) 
             config: config.clone(),
             group: format!("vigil-{stage}-{run}"),
             topic: topic.to_owned(),
+            batch_size: args.batch_size as usize,
         })
     };
     let score_source = source("score", &args.topic)?;

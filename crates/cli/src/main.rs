@@ -95,6 +95,9 @@ struct DemoArgs {
     /// How many transactions.
     #[arg(long, short = 'n', default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     count: u64,
+    /// Records per batch in each stage, as an event source mapping's `BatchSize`.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    batch_size: u64,
     /// Alert on `review` as well as `block`.
     #[arg(long)]
     alert_on_review: bool,

@@ -22,5 +22,6 @@ pub fn stable_hash(text: &str) -> u64 {
 pub use document::{Detector, DocumentVerdict, EntityKind, Finding, Verdict};
 pub use ports::{FraudScorer, Notifier, ObjectRef, ObjectStore};
 pub use transaction::{
-    FraudAssessment, Outcome, PRODUCT_CATEGORIES, ProcessedTransaction, RuleResult, Transaction,
+    FraudAssessment, Outcome, PRODUCT_CATEGORIES, ProcessedRecord, ProcessedTransaction,
+    RuleResult, Transaction,
 };

@@ -26,10 +26,7 @@ impl GroupReader {
         start: &StartOffsets,
     ) -> Result<Self, Error> {
         let consumer: BaseConsumer = config
-            .client_config()
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "false")
+            .consumer_config(group)
             .set("isolation.level", "read_committed")
             .create()?;
         let mut wanted = TopicPartitionList::new();

@@ -32,12 +32,7 @@ impl From<&BorrowedMessage<'_>> for ReadMessage {
 pub type StartOffsets = HashMap<i32, i64>;
 
 fn reader(config: &KafkaConfig) -> Result<BaseConsumer, Error> {
-    Ok(config
-        .client_config()
-        .set("group.id", "vigil-reader")
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false")
-        .create()?)
+    Ok(config.consumer_config("vigil-reader").create()?)
 }
 
 pub(crate) fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<Vec<i32>, Error> {

@@ -44,7 +44,8 @@ fn record(i: usize) -> ProcessedTransaction {
 fn archive(dir: &Path) {
     let records: Vec<ProcessedTransaction> = (0..600).map(record).collect();
     for (n, chunk) in records.chunks(100).enumerate() {
-        let key = vigil_pipeline::archive::key("processed_transactions", 0, n as i64 * 100, chunk);
+        let first = Some(chunk[0].transaction.event_time.as_str());
+        let key = vigil_pipeline::archive::key("processed_transactions", 0, n as i64 * 100, first);
         let path = dir.join(key);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, vigil_pipeline::archive::ndjson(chunk).unwrap()).unwrap();

@@ -7,16 +7,15 @@ use vigil_core::ProcessedTransaction;
 use crate::Error;
 
 /// `processed/dt=YYYY-MM-DD/<topic>-<partition>-<first offset>.json`, the date being the
-/// batch's first event's (UTC; `unknown` when it has none).
+/// batch's first event's (`first_event_time`, UTC; `unknown` when it has none).
 pub fn key(
     topic: &str,
     partition: i32,
     first_offset: i64,
-    records: &[ProcessedTransaction],
+    first_event_time: Option<&str>,
 ) -> String {
-    let date = records
-        .first()
-        .and_then(|r| vigil_fraud::input::parse_time(&r.transaction.event_time))
+    let date = first_event_time
+        .and_then(vigil_fraud::input::parse_time)
         .map_or_else(
             || "unknown".to_owned(),
             |t| t.format("%Y-%m-%d").to_string(),
@@ -71,21 +70,22 @@ mod tests {
 
     #[test]
     fn keys_are_stable_and_partitioned_by_event_date() {
-        let batch = vec![
+        let batch = [
             record("2024-03-01T23:59:59Z"),
             record("2024-03-02T00:00:01Z"),
         ];
-        let k = key("processed_transactions", 2, 1_234, &batch);
+        let first = Some(batch[0].transaction.event_time.as_str());
+        let k = key("processed_transactions", 2, 1_234, first);
         assert_eq!(
             k,
             "processed/dt=2024-03-01/processed_transactions-2-1234.json"
         );
         assert_eq!(
-            key("processed_transactions", 2, 1_234, &batch),
+            key("processed_transactions", 2, 1_234, first),
             k,
             "a retry lands on the same key"
         );
-        assert_eq!(key("a/b", 0, 0, &[]), "processed/dt=unknown/a_b-0-0.json");
+        assert_eq!(key("a/b", 0, 0, None), "processed/dt=unknown/a_b-0-0.json");
     }
 
     #[test]

@@ -12,7 +12,9 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tracing::warn;
-use vigil_core::{FraudScorer, Notifier, ObjectRef, ObjectStore, Outcome, ProcessedTransaction};
+use vigil_core::{
+    FraudScorer, Notifier, ObjectRef, ObjectStore, Outcome, ProcessedRecord, ProcessedTransaction,
+};
 
 use vigil_fraud::features::{EntityState, EntityStore, Saved, StateTable};
 use vigil_fraud::input::Event;
@@ -230,14 +232,15 @@ pub async fn score_with(
 /// Calls to an outside scorer that one batch makes at once.
 const IN_FLIGHT: usize = 16;
 
-/// The records that are processed transactions, and how many were skipped: a record that
+/// The records that are processed transactions, each with its record, read in place
+/// ([`ProcessedRecord`] borrows from the record), and how many were skipped: a record that
 /// is not one can never succeed, so retrying would only block its partition.
-fn decode(records: &[Record]) -> (Vec<(&Record, ProcessedTransaction)>, usize) {
+fn decode(records: &[Record]) -> (Vec<(&Record, ProcessedRecord<'_>)>, usize) {
     let mut skipped = 0;
     let mut out = Vec::with_capacity(records.len());
     for r in records {
         let parsed = r.value.as_ref().map_err(Clone::clone).and_then(|v| {
-            serde_json::from_slice::<ProcessedTransaction>(v)
+            serde_json::from_slice::<ProcessedRecord>(v)
                 .map_err(|e| format!("not a processed transaction ({:?} error)", e.classify()))
         });
         match parsed {
@@ -267,8 +270,28 @@ pub async fn alert(
     records: &[Record],
 ) -> Result<AlertSummary, Error> {
     let (decoded, skipped) = decode(records);
+    // Only the few records that raise an alert are made whole.
+    let wanted: Vec<ProcessedTransaction> = decoded
+        .into_iter()
+        .filter(|(_, p)| policy.wants(p.fd.outcome))
+        .map(|(_, p)| p.into())
+        .collect();
+    Ok(AlertSummary {
+        records: records.len(),
+        alerts: alert_processed(notifier, policy, &wanted).await?,
+        skipped,
+    })
+}
+
+/// [`alert`] over records already decoded (stages in one process hand them over as they
+/// are). Returns how many alerts were sent.
+pub async fn alert_processed(
+    notifier: &impl Notifier,
+    policy: AlertPolicy,
+    processed: &[ProcessedTransaction],
+) -> Result<usize, Error> {
     let (mut alerts, mut failures) = (0, Vec::new());
-    for (_, p) in decoded.iter().filter(|(_, p)| policy.wants(p.fd.outcome)) {
+    for p in processed.iter().filter(|p| policy.wants(p.fd.outcome)) {
         let a = render(p);
         match notifier.notify(&a.event_id, &a.subject, &a.body).await {
             Ok(()) => alerts += 1,
@@ -281,11 +304,7 @@ pub async fn alert(
             failures.len()
         )));
     }
-    Ok(AlertSummary {
-        records: records.len(),
-        alerts,
-        skipped,
-    })
+    Ok(alerts)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -297,7 +316,8 @@ pub struct ArchiveSummary {
 
 /// Writes one NDJSON object per topic-partition of the batch, keyed by its first offset, so
 /// that a retried batch overwrites its own objects. `records` must be in (topic, partition,
-/// offset) order, as [`Record`]s from one poll or one MSK event are once sorted.
+/// offset) order, as [`Record`]s from one poll or one MSK event are once sorted. A record
+/// is checked to be a processed transaction and archived as it came, one line each.
 pub async fn archive(
     store: &impl ObjectStore,
     bucket: &str,
@@ -306,10 +326,24 @@ pub async fn archive(
     let (decoded, skipped) = decode(records);
     let mut objects = Vec::new();
     for run in decoded.chunk_by(|(a, _), (b, _)| a.topic == b.topic && a.partition == b.partition) {
-        let first = run[0].0;
-        let batch: Vec<ProcessedTransaction> = run.iter().map(|(_, p)| p.clone()).collect();
-        let key = crate::archive::key(&first.topic, first.partition, first.offset, &batch);
-        let body = crate::archive::ndjson(&batch)?;
+        let (first, first_record) = &run[0];
+        let key = crate::archive::key(
+            &first.topic,
+            first.partition,
+            first.offset,
+            Some(&first_record.event_time),
+        );
+        let mut body = Vec::with_capacity(run.iter().map(|(r, _)| payload_len(r) + 1).sum());
+        for (r, p) in run {
+            let payload = r.value.as_deref().unwrap_or_default().trim_ascii();
+            if payload.contains(&b'\n') {
+                // Spread over lines (pretty-printed): written again on one.
+                serde_json::to_writer(&mut body, &ProcessedTransaction::from(p.clone()))?;
+            } else {
+                body.extend_from_slice(payload);
+            }
+            body.push(b'\n');
+        }
         store
             .put(&ObjectRef::new(bucket, &key), body, "application/x-ndjson")
             .await?;
@@ -320,6 +354,29 @@ pub async fn archive(
         objects,
         skipped,
     })
+}
+
+fn payload_len(r: &Record) -> usize {
+    r.value.as_ref().map_or(0, Vec::len)
+}
+
+/// Writes one run of processed records, from one topic-partition and starting at
+/// `(topic, partition, first offset)`, as one NDJSON object; returns its key. Stages in one
+/// process call it with the records as they are; [`archive`] is its counterpart for
+/// records as they come from a topic.
+pub async fn archive_run(
+    store: &impl ObjectStore,
+    bucket: &str,
+    (topic, partition, first_offset): (&str, i32, i64),
+    records: &[ProcessedTransaction],
+) -> Result<String, Error> {
+    let first_time = records.first().map(|r| r.transaction.event_time.as_str());
+    let key = crate::archive::key(topic, partition, first_offset, first_time);
+    let body = crate::archive::ndjson(records)?;
+    store
+        .put(&ObjectRef::new(bucket, &key), body, "application/x-ndjson")
+        .await?;
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -507,6 +564,41 @@ mod tests {
         let again = archive(&store, "b", &processed).await.unwrap();
         assert_eq!(first, again, "a retry writes the same keys");
         assert_eq!(store.list("b", "processed/").await.unwrap().len(), 2);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_archive_keeps_records_as_they_came_one_per_line() {
+        let mut stage = ScoreStage::new(Scorer::new(
+            default_model().unwrap(),
+            Rules::default_rules(),
+        ));
+        let batch = vec![
+            record(0, 0, Ok(transaction("a"))),
+            record(0, 1, Ok(transaction("b"))),
+        ];
+        let scored = score(&mut stage, &batch, Utc::now()).unwrap();
+        let compact = scored.processed[0].1.clone();
+        let value: serde_json::Value = serde_json::from_slice(&scored.processed[1].1).unwrap();
+        let pretty = serde_json::to_vec_pretty(&value).unwrap();
+        let processed = vec![record(1, 7, Ok(compact.clone())), record(1, 8, Ok(pretty))];
+        let dir = std::env::temp_dir().join(format!("vigil-raw-{}", std::process::id()));
+        let store = LocalStore::new(&dir);
+        let done = archive(&store, "b", &processed).await.unwrap();
+        assert_eq!(done.objects.len(), 1);
+        let body = store
+            .get(&ObjectRef::new("b", &done.objects[0]))
+            .await
+            .unwrap();
+        let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
+        assert_eq!(lines.len(), 3, "two lines and the final newline");
+        assert_eq!(lines[0], compact.as_slice(), "passed on byte for byte");
+        let second: ProcessedTransaction = serde_json::from_slice(lines[1]).unwrap();
+        let expected: ProcessedTransaction = serde_json::from_value(value).unwrap();
+        assert_eq!(
+            second, expected,
+            "the pretty-printed one is put on one line"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -61,7 +61,33 @@ impl ScoreStage {
         received: DateTime<Utc>,
     ) -> Vec<Result<ProcessedTransaction, DeadLetter>> {
         let began = Instant::now();
-        let decoded: Vec<_> = payloads.into_iter().map(decode_event).collect();
+        let decoded = payloads.into_iter().map(decode_event).collect();
+        self.assess_decoded(decoded, began, received)
+    }
+
+    /// [`ScoreStage::process_batch`] for transactions already decoded, as stages in one
+    /// process hand them over: no wire format between them. A transaction the scorer
+    /// cannot take (a time that is no time, an absurd amount) comes back with the reason.
+    pub fn process_transactions(
+        &mut self,
+        transactions: impl IntoIterator<Item = Transaction>,
+        received: DateTime<Utc>,
+    ) -> Vec<Result<ProcessedTransaction, String>> {
+        let began = Instant::now();
+        let decoded = transactions
+            .into_iter()
+            .map(|t| Event::from_transaction(&t).map(|e| (t, e)))
+            .collect();
+        self.assess_decoded(decoded, began, received)
+    }
+
+    /// Scores the good records of a batch at once; the bad ones keep their error, in place.
+    fn assess_decoded<E>(
+        &mut self,
+        decoded: Vec<Result<(Transaction, Event), E>>,
+        began: Instant,
+        received: DateTime<Utc>,
+    ) -> Vec<Result<ProcessedTransaction, E>> {
         let events: Vec<&Event> = decoded.iter().flatten().map(|(_, e)| e).collect();
         let mut assessed = self
             .scorer
@@ -219,5 +245,43 @@ mod tests {
             }
         }
         assert_eq!(many.entities(), 1);
+    }
+
+    #[test]
+    fn transactions_handed_over_in_process_score_as_records_do() {
+        let received: DateTime<Utc> = "2024-01-01T00:00:02Z".parse().unwrap();
+        let payloads: Vec<String> = (0..30)
+            .map(|i| match i {
+                4 => GOOD.replace("2024-01-01T00:00:00Z", "soon"),
+                9 => GOOD.replace("25.5", "1e12"),
+                _ => GOOD
+                    .replace("\"e1\"", &format!("\"e{i}\""))
+                    .replace("25.5", &format!("{}.5", 20 + i * 41)),
+            })
+            .collect();
+        // Both are well-formed records: only the scorer can refuse them.
+        let transactions: Vec<Transaction> = payloads
+            .iter()
+            .map(|p| decode(p.as_bytes()).unwrap())
+            .collect();
+        let (mut records, mut handed) = (stage(), stage());
+        let by_record = records.process_batch(payloads.iter().map(|p| p.as_bytes()), received);
+        let by_value = handed.process_transactions(transactions, received);
+        for (i, (a, b)) in by_record.into_iter().zip(by_value).enumerate() {
+            match (i, b) {
+                (4, Err(reason)) => assert!(reason.contains("event_time"), "{reason}"),
+                (9, Err(reason)) => assert!(reason.contains("transaction_amt"), "{reason}"),
+                (4 | 9, b) => panic!("record {i} should be refused: {b:?}"),
+                (_, Ok(b)) => {
+                    // Entity state went the same way: scores equal too.
+                    let a = a.unwrap();
+                    assert_eq!(
+                        (a.transaction, a.fd.outcome, a.fd.model_scores),
+                        (b.transaction, b.fd.outcome, b.fd.model_scores)
+                    );
+                }
+                (_, Err(reason)) => panic!("record {i} refused: {reason}"),
+            }
+        }
     }
 }
