@@ -383,18 +383,56 @@ struct Source {
     batch_size: usize,
 }
 
+/// What a stage's handler may leave running when it returns: its batch's deliveries, to
+/// be awaited before the batch is committed.
+type InFlight = Option<tokio::task::JoinHandle<Result<()>>>;
+
+/// A batch handled, its deliveries perhaps still in flight, not yet committed.
+struct Handled {
+    in_flight: InFlight,
+    positions: Vec<(i32, i64)>,
+}
+
 /// A consumer group's loop: reads batches, hands each to `handle`, commits after it, until
-/// `due()` records have been read. A broker that cannot be reached is reported and waited
-/// for; a batch whose handling fails is not committed and stops the stage.
+/// `due()` records have been read. A batch's deliveries (what `handle` left in flight) go
+/// on while the next batch is read and handled; the batch is committed once they are done,
+/// so nothing is committed before its output is acknowledged. A broker that cannot be
+/// reached is reported and waited for; a batch whose handling or delivery fails is not
+/// committed and stops the stage.
 fn consume(
     source: &Source,
     due: &dyn Fn() -> usize,
     progress: &ProgressBar,
-    handle: &mut dyn FnMut(Vec<Record>) -> Result<()>,
+    runtime: &tokio::runtime::Handle,
+    handle: &mut dyn FnMut(Vec<Record>) -> Result<InFlight>,
 ) -> Result<usize> {
     let reader = GroupReader::new(&source.config, &source.group, &source.topic, &source.start)
         .with_context(|| format!("joining consumer group {}", source.group))?;
     let (mut seen, mut idle_since) = (0usize, Instant::now());
+    let mut previous: Option<Handled> = None;
+    // Waits for a batch's deliveries, then commits it (retrying the commit).
+    let finish = |batch: Handled, seen: &mut usize| -> Result<()> {
+        if let Some(deliveries) = batch.in_flight {
+            runtime
+                .block_on(deliveries)
+                .context("a delivery task failed")??;
+        }
+        let mut pause = Duration::from_millis(200);
+        while let Err(e) = reader.commit(&batch.positions) {
+            if pause > Duration::from_secs(30) {
+                return Err(e).context(format!("{}: committing offsets", source.group));
+            }
+            say(
+                progress,
+                &format!("{}: committing offsets: {e}; retrying", source.group),
+            );
+            std::thread::sleep(pause);
+            pause *= 2;
+        }
+        *seen += batch.positions.len();
+        progress.inc(batch.positions.len() as u64);
+        Ok(())
+    };
     while seen < due() {
         let messages = match reader.poll_batch(source.batch_size, Duration::from_millis(200)) {
             Ok(m) => m,
@@ -405,6 +443,12 @@ fn consume(
             }
         };
         if messages.is_empty() {
+            // Nothing new: the batch in flight is finished now rather than with the next.
+            if let Some(batch) = previous.take() {
+                finish(batch, &mut seen)?;
+                idle_since = Instant::now();
+                continue;
+            }
             let idle = idle_since.elapsed();
             if idle > IDLE_LIMIT {
                 bail!(
@@ -417,23 +461,17 @@ fn consume(
             continue;
         }
         idle_since = Instant::now();
-        let n = messages.len();
         let positions: Vec<(i32, i64)> = messages.iter().map(|m| (m.partition, m.offset)).collect();
-        handle(to_records(&source.topic, messages))?;
-        let mut pause = Duration::from_millis(200);
-        while let Err(e) = reader.commit(&positions) {
-            if pause > Duration::from_secs(30) {
-                return Err(e).context(format!("{}: committing offsets", source.group));
-            }
-            say(
-                progress,
-                &format!("{}: committing offsets: {e}; retrying", source.group),
-            );
-            std::thread::sleep(pause);
-            pause *= 2;
+        let in_flight = handle(to_records(&source.topic, messages))?;
+        if let Some(batch) = previous.replace(Handled {
+            in_flight,
+            positions,
+        }) {
+            finish(batch, &mut seen)?;
         }
-        seen += n;
-        progress.inc(n as u64);
+    }
+    if let Some(batch) = previous.take() {
+        finish(batch, &mut seen)?;
     }
     Ok(seen)
 }
@@ -533,23 +571,27 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: &[Generated]) 
             (processed_due.clone(), score_bar.clone(), runtime.clone());
         tokio::task::spawn_blocking(move || -> Result<(Tally, Duration)> {
             let mut stage = scorer()?;
-            let producer = KeyedProducer::new(&score_source.config)?;
+            let producer = Arc::new(KeyedProducer::new(&score_source.config)?);
             let mut tally = Tally::default();
             let began = Instant::now();
             let mut processed = 0;
-            consume(&score_source, &|| count, &bar, &mut |records| {
+            consume(&score_source, &|| count, &bar, &runtime, &mut |records| {
                 let scored = batch::score(&mut stage, &records, Utc::now())?;
                 tally.count(&scored);
                 processed += scored.processed.len();
-                for (topic, outgoing) in [
-                    (PROCESSED_TOPIC, scored.processed),
-                    (DEAD_LETTER_TOPIC, scored.dead_letters),
-                ] {
-                    runtime.block_on(producer.send_reliably(topic, outgoing, DELIVERY_BUDGET, &mut |left, reason| {
-                        say(&bar, &format!("score: {left} records not delivered to {topic} ({reason}); sending them again"))
-                    }))?;
-                }
-                Ok(())
+                // Delivered while the next batch is scored; `consume` commits after.
+                let (producer, bar) = (producer.clone(), bar.clone());
+                Ok(Some(runtime.spawn(async move {
+                    for (topic, outgoing) in [
+                        (PROCESSED_TOPIC, scored.processed),
+                        (DEAD_LETTER_TOPIC, scored.dead_letters),
+                    ] {
+                        producer.send_reliably(topic, outgoing, DELIVERY_BUDGET, &mut |left, reason| {
+                            say(&bar, &format!("score: {left} records not delivered to {topic} ({reason}); sending them again"))
+                        }).await?;
+                    }
+                    Ok(())
+                })))
             })
             .inspect_err(|_| processed_due.store(0, Ordering::SeqCst))?;
             processed_due.store(processed, Ordering::SeqCst);
@@ -571,11 +613,11 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: &[Generated]) 
             let began = Instant::now();
             let mut alerts = 0;
             let due_now = || due(&processed, &bar);
-            let read = consume(&alert_source, &due_now, &bar, &mut |records| {
+            let read = consume(&alert_source, &due_now, &bar, &runtime, &mut |records| {
                 alerts += runtime
                     .block_on(batch::alert(&outbox, policy, &records))?
                     .alerts;
-                Ok(())
+                Ok(None)
             })?;
             bar.finish();
             Ok((read, alerts, began.elapsed()))
@@ -593,11 +635,11 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: &[Generated]) 
             let began = Instant::now();
             let (mut objects, mut archived) = (0, 0);
             let due_now = || due(&processed, &bar);
-            let read = consume(&archive_source, &due_now, &bar, &mut |records| {
+            let read = consume(&archive_source, &due_now, &bar, &runtime, &mut |records| {
                 let done = runtime.block_on(batch::archive(&store, ARCHIVE_BUCKET, &records))?;
                 objects += done.objects.len();
                 archived += done.records - done.skipped;
-                Ok(())
+                Ok(None)
             })?;
             bar.finish();
             Ok((read, objects, archived, began.elapsed()))
