@@ -514,19 +514,24 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: &[Generated]) 
     }
     // Each run has its own consumer groups, starting where the topics end now.
     let run = format!("{:x}", Utc::now().timestamp_millis());
-    let source = |stage: &str, topic: &str| -> Result<Source> {
-        let (c, t) = (config.clone(), topic.to_owned());
-        Ok(Source {
-            start: end_offsets(&c, &t)?,
-            config: config.clone(),
-            group: format!("vigil-{stage}-{run}"),
-            topic: topic.to_owned(),
-            batch_size: args.batch_size as usize,
-        })
+    // Where both topics end now, looked up at once (each lookup waits out a quiet moment).
+    let (transactions_end, processed_end) = std::thread::scope(|s| {
+        let transactions = s.spawn(|| end_offsets(&config, &args.topic));
+        let processed = end_offsets(&config, PROCESSED_TOPIC);
+        (transactions.join(), processed)
+    });
+    let transactions_end = transactions_end.expect("the end offset lookup panicked")?;
+    let processed_end = processed_end?;
+    let source = |stage: &str, topic: &str, start: &vigil_kafka::StartOffsets| Source {
+        start: start.clone(),
+        config: config.clone(),
+        group: format!("vigil-{stage}-{run}"),
+        topic: topic.to_owned(),
+        batch_size: args.batch_size as usize,
     };
-    let score_source = source("score", &args.topic)?;
-    let alert_source = source("alert", PROCESSED_TOPIC)?;
-    let archive_source = source("archive", PROCESSED_TOPIC)?;
+    let score_source = source("score", &args.topic, &transactions_end);
+    let alert_source = source("alert", PROCESSED_TOPIC, &processed_end);
+    let archive_source = source("archive", PROCESSED_TOPIC, &processed_end);
 
     let bars = MultiProgress::new();
     let count = generated.len();
