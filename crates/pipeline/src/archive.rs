@@ -38,7 +38,7 @@ pub fn key(
 pub fn ndjson(records: &[ProcessedTransaction]) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(records.len() * 900);
     for r in records {
-        serde_json::to_writer(&mut out, r)?;
+        sonic_rs::to_writer(&mut out, r)?;
         out.push(b'\n');
     }
     Ok(out)

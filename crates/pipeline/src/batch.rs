@@ -49,7 +49,7 @@ pub struct Scored {
 impl Scored {
     fn accept(&mut self, p: ProcessedTransaction) -> Result<(), Error> {
         *self.outcomes.entry(p.fd.outcome).or_default() += 1;
-        let payload = serde_json::to_vec(&p)?;
+        let payload = sonic_rs::to_vec(&p)?;
         self.processed.push((p.transaction.entity_id, payload));
         Ok(())
     }
