@@ -398,6 +398,13 @@ mod tests {
         }
     }
 
+    fn stage() -> ScoreStage {
+        ScoreStage::new(Scorer::new(
+            default_model().unwrap(),
+            Rules::default_rules(),
+        ))
+    }
+
     fn transaction(id: &str) -> Vec<u8> {
         let mut t: serde_json::Value =
             serde_json::from_str(include_str!("../../../test_data/transaction.json")).unwrap();
@@ -495,12 +502,7 @@ mod tests {
     #[tokio::test]
     async fn state_in_a_table_survives_instances_and_races() {
         let table = Table::default();
-        let stage = || {
-            Mutex::new(ScoreStage::new(Scorer::new(
-                default_model().unwrap(),
-                Rules::default_rules(),
-            )))
-        };
+        let stage = || Mutex::new(stage());
         let entity = "166-98-6721"; // the fixture's
         let batch = vec![
             record(0, 0, Ok(transaction("a"))),
@@ -529,10 +531,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_bad_record_never_sinks_the_batch() {
-        let mut stage = ScoreStage::new(Scorer::new(
-            default_model().unwrap(),
-            Rules::default_rules(),
-        ));
+        let mut stage = stage();
         let batch = vec![
             record(0, 0, Ok(transaction("a"))),
             record(0, 1, Ok(b"{\"event_id\": 3}".to_vec())),
@@ -569,10 +568,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_archive_keeps_records_as_they_came_one_per_line() {
-        let mut stage = ScoreStage::new(Scorer::new(
-            default_model().unwrap(),
-            Rules::default_rules(),
-        ));
+        let mut stage = stage();
         let batch = vec![
             record(0, 0, Ok(transaction("a"))),
             record(0, 1, Ok(transaction("b"))),
