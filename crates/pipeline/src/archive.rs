@@ -38,10 +38,16 @@ pub fn key(
 pub fn ndjson(records: &[ProcessedTransaction]) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(records.len() * 900);
     for r in records {
-        sonic_rs::to_writer(&mut out, r)?;
-        out.push(b'\n');
+        write_line(&mut out, r)?;
     }
     Ok(out)
+}
+
+/// Appends one record as one archive line.
+pub fn write_line(out: &mut Vec<u8>, record: &ProcessedTransaction) -> Result<(), Error> {
+    sonic_rs::to_writer(&mut *out, record)?;
+    out.push(b'\n');
+    Ok(())
 }
 
 #[cfg(test)]

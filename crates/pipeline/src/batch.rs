@@ -338,11 +338,11 @@ pub async fn archive(
             let payload = r.value.as_deref().unwrap_or_default().trim_ascii();
             if payload.contains(&b'\n') {
                 // Spread over lines (pretty-printed): written again on one.
-                serde_json::to_writer(&mut body, &ProcessedTransaction::from(p.clone()))?;
+                crate::archive::write_line(&mut body, &ProcessedTransaction::from(p.clone()))?;
             } else {
                 body.extend_from_slice(payload);
+                body.push(b'\n');
             }
-            body.push(b'\n');
         }
         store
             .put(&ObjectRef::new(bucket, &key), body, "application/x-ndjson")
