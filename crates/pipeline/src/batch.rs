@@ -236,14 +236,21 @@ const IN_FLIGHT: usize = 16;
 /// ([`ProcessedRecord`] borrows from the record), and how many were skipped: a record that
 /// is not one can never succeed, so retrying would only block its partition.
 fn decode(records: &[Record]) -> (Vec<(&Record, ProcessedRecord<'_>)>, usize) {
+    decode_with(records, |v| {
+        sonic_rs::from_slice::<ProcessedRecord>(v)
+            .map_err(|e| format!("not a processed transaction ({:?} error)", e.classify()))
+    })
+}
+
+/// [`decode`] with another reading of each record's bytes.
+fn decode_with<'a, T>(
+    records: &'a [Record],
+    read: impl Fn(&'a [u8]) -> Result<T, String>,
+) -> (Vec<(&'a Record, T)>, usize) {
     let mut skipped = 0;
     let mut out = Vec::with_capacity(records.len());
     for r in records {
-        let parsed = r.value.as_ref().map_err(Clone::clone).and_then(|v| {
-            serde_json::from_slice::<ProcessedRecord>(v)
-                .map_err(|e| format!("not a processed transaction ({:?} error)", e.classify()))
-        });
-        match parsed {
+        match r.value.as_deref().map_err(Clone::clone).and_then(&read) {
             Ok(p) => out.push((r, p)),
             Err(reason) => {
                 skipped += 1;
@@ -252,6 +259,17 @@ fn decode(records: &[Record]) -> (Vec<(&Record, ProcessedRecord<'_>)>, usize) {
         }
     }
     (out, skipped)
+}
+
+/// The one field of a processed record that decides whether it raises an alert.
+#[derive(Deserialize)]
+struct OutcomeOf {
+    fd: OutcomeOnly,
+}
+
+#[derive(Deserialize)]
+struct OutcomeOnly {
+    outcome: Outcome,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -269,13 +287,24 @@ pub async fn alert(
     policy: AlertPolicy,
     records: &[Record],
 ) -> Result<AlertSummary, Error> {
-    let (decoded, skipped) = decode(records);
-    // Only the few records that raise an alert are made whole.
-    let wanted: Vec<ProcessedTransaction> = decoded
-        .into_iter()
-        .filter(|(_, p)| policy.wants(p.fd.outcome))
-        .map(|(_, p)| p.into())
-        .collect();
+    // Most records raise no alert: their outcome is all that is read of them. The few
+    // that do are read whole, and skipped if they are not processed transactions.
+    let (outcomes, mut skipped) = decode_with(records, |v| {
+        sonic_rs::from_slice::<OutcomeOf>(v)
+            .map_err(|e| format!("no outcome in the record ({:?} error)", e.classify()))
+    });
+    let mut wanted = Vec::new();
+    for (r, o) in outcomes {
+        if policy.wants(o.fd.outcome) {
+            let (whole, not) = decode(std::slice::from_ref(r));
+            wanted.extend(
+                whole
+                    .into_iter()
+                    .map(|(_, p)| ProcessedTransaction::from(p)),
+            );
+            skipped += not;
+        }
+    }
     Ok(AlertSummary {
         records: records.len(),
         alerts: alert_processed(notifier, policy, &wanted).await?,
@@ -563,6 +592,72 @@ mod tests {
         let again = archive(&store, "b", &processed).await.unwrap();
         assert_eq!(first, again, "a retry writes the same keys");
         assert_eq!(store.list("b", "processed/").await.unwrap().len(), 2);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn records_with_escapes_read_as_serde_json_reads_them() {
+        let mut stage = stage();
+        let scored = score(
+            &mut stage,
+            &[record(0, 0, Ok(transaction("a")))],
+            Utc::now(),
+        )
+        .unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&scored.processed[0].1).unwrap();
+        v["customer_name"] = "Zoë \"Z\" O'Brien\\\n\t\u{1F600}".into();
+        v["transaction_amt"] = 1234.5678.into();
+        let bytes = serde_json::to_vec(&v).unwrap();
+        let batch = [record(0, 0, Ok(bytes.clone()))];
+        let (decoded, skipped) = decode(&batch);
+        assert_eq!(skipped, 0);
+        let expected: ProcessedTransaction = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(ProcessedTransaction::from(decoded[0].1.clone()), expected);
+    }
+
+    #[tokio::test]
+    async fn alerts_read_the_outcome_and_only_alerting_records_whole() {
+        let mut stage = stage();
+        let scored = score(
+            &mut stage,
+            &[record(0, 0, Ok(transaction("a")))],
+            Utc::now(),
+        )
+        .unwrap();
+        let with_outcome = |outcome: &str| {
+            let mut v: serde_json::Value = serde_json::from_slice(&scored.processed[0].1).unwrap();
+            v["fd"]["outcome"] = outcome.into();
+            v
+        };
+        let (block, approve) = (with_outcome("block"), with_outcome("approve"));
+        let mut broken_block = block.clone();
+        broken_block.as_object_mut().unwrap().remove("event_id");
+        let batch: Vec<Record> = [
+            serde_json::to_vec(&block).unwrap(),
+            serde_json::to_vec(&approve).unwrap(),
+            serde_json::to_vec(&broken_block).unwrap(),
+            // No alert is due for it, so the rest of it is never read.
+            br#"{"fd": {"outcome": "approve"}}"#.to_vec(),
+            b"junk".to_vec(),
+            br#"{"fd": {"outcome": "maybe"}}"#.to_vec(),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| record(0, i as i64, Ok(v)))
+        .collect();
+        let dir = std::env::temp_dir().join(format!("vigil-alerts-{}", std::process::id()));
+        let outbox = crate::local::Outbox::new(&dir, "from@example.com", "to@example.com");
+        let policy = AlertPolicy { on_review: false };
+        let summary = alert(&outbox, policy, &batch).await.unwrap();
+        assert_eq!(
+            summary,
+            AlertSummary {
+                records: 6,
+                alerts: 1,
+                skipped: 3
+            }
+        );
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

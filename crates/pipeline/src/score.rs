@@ -117,8 +117,8 @@ fn decode_event(payload: &[u8]) -> Result<(Transaction, Event), DeadLetter> {
 /// Decodes a transaction record. The reason names the field and the kind of error, never a
 /// value (serde's own message may quote personal data).
 pub fn decode(payload: &[u8]) -> Result<Transaction, DeadLetter> {
-    // The fast path; the path-tracking decoder (slower) runs only to explain a failure.
-    if let Ok(t) = serde_json::from_slice(payload) {
+    // The fast path (SIMD); the path-tracking decoder (slower) runs only to explain a failure.
+    if let Ok(t) = sonic_rs::from_slice(payload) {
         return Ok(t);
     }
     let mut json = serde_json::Deserializer::from_slice(payload);
