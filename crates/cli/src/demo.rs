@@ -128,7 +128,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             lines.push(format!(
                 "stages                  through the broker on {broker}: a producer and the consumer groups score, alert, archive"
             ));
-            through_broker(args, broker, &generated).await?
+            through_broker(args, broker, generated).await?
         }
         None => {
             lines.push(
@@ -489,7 +489,7 @@ fn due(processed: &AtomicUsize, bar: &ProgressBar) -> usize {
 }
 
 /// A producer and three consumer groups at once, through the broker.
-async fn through_broker(args: &DemoArgs, broker: &str, generated: &[Generated]) -> Result<Tally> {
+async fn through_broker(args: &DemoArgs, broker: &str, generated: Vec<Generated>) -> Result<Tally> {
     let config = KafkaConfig::new(broker).context("--broker")?;
     // librdkafka would retry an absent broker quietly for minutes: ask once, plainly.
     let reachable = config.bootstrap_servers.split(',').any(|server| {
@@ -546,28 +546,26 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: &[Generated]) 
 
     let producer = {
         let (config, topic, bar) = (config.clone(), args.topic.clone(), produce_bar.clone());
-        let records = generated
-            .iter()
-            .map(|g| {
-                Ok((
-                    g.transaction.entity_id.clone(),
-                    serde_json::to_vec(&g.transaction)?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
         tokio::spawn(async move {
             let producer = KeyedProducer::new(&config)?;
             let began = Instant::now();
-            let mut records = records.into_iter().peekable();
-            while records.peek().is_some() {
-                let chunk: Vec<_> = records.by_ref().take(5_000).collect();
-                let n = chunk.len();
+            // Encoded a chunk at a time: no second copy of the whole run in memory.
+            for chunk in generated.chunks(5_000) {
+                let records = chunk
+                    .iter()
+                    .map(|g| {
+                        Ok((
+                            g.transaction.entity_id.clone(),
+                            sonic_rs::to_vec(&g.transaction)?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
                 producer
-                    .send_reliably(&topic, chunk, DELIVERY_BUDGET, &mut |left, reason| {
+                    .send_reliably(&topic, records, DELIVERY_BUDGET, &mut |left, reason| {
                         say(&bar, &format!("produce: {left} records not delivered ({reason}); sending them again"))
                     })
                     .await?;
-                bar.inc(n as u64);
+                bar.inc(chunk.len() as u64);
             }
             bar.finish();
             anyhow::Ok(began.elapsed())
