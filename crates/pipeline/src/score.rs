@@ -47,9 +47,10 @@ impl ScoreStage {
         received: DateTime<Utc>,
     ) -> Result<ProcessedTransaction, DeadLetter> {
         let began = Instant::now();
-        let (transaction, event) = decode_event(payload)?;
+        let (mut transaction, event, time) = decode_event(payload)?;
         let fd = self.scorer.assess(&mut self.store, &event);
-        Ok(finish(transaction, fd, began, received))
+        event.give_back(&mut transaction);
+        Ok(finish_at(transaction, time, fd, began, received))
     }
 
     /// [`ScoreStage::process`] for a batch of records, in order, with the model run over the
@@ -76,7 +77,7 @@ impl ScoreStage {
         let began = Instant::now();
         let decoded = transactions
             .into_iter()
-            .map(|t| Event::from_transaction(&t).map(|e| (t, e)))
+            .map(|mut t| Event::take_from(&mut t).map(|(e, time)| (t, e, time)))
             .collect();
         self.assess_decoded(decoded, began, received)
     }
@@ -84,11 +85,11 @@ impl ScoreStage {
     /// Scores the good records of a batch at once; the bad ones keep their error, in place.
     fn assess_decoded<E>(
         &mut self,
-        decoded: Vec<Result<(Transaction, Event), E>>,
+        decoded: Vec<Result<Taken, E>>,
         began: Instant,
         received: DateTime<Utc>,
     ) -> Vec<Result<ProcessedTransaction, E>> {
-        let events: Vec<&Event> = decoded.iter().flatten().map(|(_, e)| e).collect();
+        let events: Vec<&Event> = decoded.iter().flatten().map(|(_, e, _)| e).collect();
         let mut assessed = self
             .scorer
             .assess_batch(&mut self.store, &events)
@@ -96,22 +97,27 @@ impl ScoreStage {
         decoded
             .into_iter()
             .map(|d| {
-                let (transaction, _) = d?;
+                let (mut transaction, event, time) = d?;
+                event.give_back(&mut transaction);
                 let fd = assessed.next().expect("one assessment per good record");
-                Ok(finish(transaction, fd, began, received))
+                Ok(finish_at(transaction, time, fd, began, received))
             })
             .collect()
     }
 }
 
+/// A transaction with its strings lent to the scorer's view of it ([`Event::take_from`]),
+/// and its time.
+type Taken = (Transaction, Event, DateTime<Utc>);
+
 /// Decodes a transaction record and the scorer's view of it.
-fn decode_event(payload: &[u8]) -> Result<(Transaction, Event), DeadLetter> {
-    let transaction = decode(payload)?;
-    let event = Event::from_transaction(&transaction).map_err(|reason| DeadLetter {
+fn decode_event(payload: &[u8]) -> Result<Taken, DeadLetter> {
+    let mut transaction = decode(payload)?;
+    let (event, time) = Event::take_from(&mut transaction).map_err(|reason| DeadLetter {
         reason,
         payload: payload.to_vec(),
     })?;
-    Ok((transaction, event))
+    Ok((transaction, event, time))
 }
 
 /// Decodes a transaction record. The reason names the field and the kind of error, never a
@@ -150,11 +156,22 @@ pub fn decode(payload: &[u8]) -> Result<Transaction, DeadLetter> {
 /// `ttdf` the event's wait before arriving plus that.
 pub fn finish(
     transaction: Transaction,
-    mut fd: FraudAssessment,
+    fd: FraudAssessment,
     began: Instant,
     received: DateTime<Utc>,
 ) -> ProcessedTransaction {
     let event_time = parse_time(&transaction.event_time).unwrap_or(received);
+    finish_at(transaction, event_time, fd, began, received)
+}
+
+/// [`finish`] for a transaction whose time is already parsed.
+fn finish_at(
+    transaction: Transaction,
+    event_time: DateTime<Utc>,
+    mut fd: FraudAssessment,
+    began: Instant,
+    received: DateTime<Utc>,
+) -> ProcessedTransaction {
     fd.proc_time = began.elapsed().as_millis() as u64;
     fd.ttdf = (received - event_time).num_milliseconds().max(0) as u64 + fd.proc_time;
     ProcessedTransaction { transaction, fd }
