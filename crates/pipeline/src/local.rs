@@ -31,11 +31,18 @@ fn io_error(op: &'static str, object: &ObjectRef, e: std::io::Error) -> Error {
 
 /// Writes through a temporary file and a rename, so that a reader never sees half a file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    // The directory is made only when missing: most writes go to one that exists, and
+    // looking first cost each a walk of the path.
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        match path.parent() {
+            Some(dir) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir)?;
+                std::fs::write(&tmp, bytes)?;
+            }
+            _ => return Err(e),
+        }
+    }
     std::fs::rename(&tmp, path)
 }
 
