@@ -4,6 +4,10 @@
 # A benchmark, not a test: it prints the demo's summaries, whose last lines are the
 # per-stage and end-to-end rates.
 # Usage: infra/bench-pipeline.sh [IN_PROCESS_COUNT] [BROKER_COUNT]   (default 1000000 200000)
+# VIGIL_BENCH_DIR: where the runs write their archive and outbox (default: a new directory
+# under $TMPDIR or /tmp; /dev/shm measures the pipeline without the disk). Whatever the
+# directory, its output is deleted at the end. On ext4, leave a few minutes between runs:
+# files created soon after many were deleted are slower to create (see the README).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"
@@ -15,7 +19,10 @@ through_broker=${2:-200000}
 step "Building vigil"
 cargo build --release --quiet --bin vigil
 vigil="$CARGO_TARGET_DIR/release/vigil"
-out=$(mktemp -d)
+bench_dir="${VIGIL_BENCH_DIR:-${TMPDIR:-/tmp}}"
+mkdir -p "$bench_dir"
+out=$(mktemp -d -p "$bench_dir" vigil-bench.XXXXXX)
+note "writing under $out"
 trap 'rm -rf "$out"' EXIT
 
 step "In process: $in_process transactions"
