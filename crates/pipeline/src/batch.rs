@@ -595,8 +595,8 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    #[test]
-    fn records_with_escapes_read_as_serde_json_reads_them() {
+    /// A transaction scored by a fresh stage, as the JSON value of its processed record.
+    fn one_processed_record() -> serde_json::Value {
         let mut stage = stage();
         let scored = score(
             &mut stage,
@@ -604,7 +604,12 @@ mod tests {
             Utc::now(),
         )
         .unwrap();
-        let mut v: serde_json::Value = serde_json::from_slice(&scored.processed[0].1).unwrap();
+        serde_json::from_slice(&scored.processed[0].1).unwrap()
+    }
+
+    #[test]
+    fn records_with_escapes_read_as_serde_json_reads_them() {
+        let mut v = one_processed_record();
         v["customer_name"] = "Zoë \"Z\" O'Brien\\\n\t\u{1F600}".into();
         v["transaction_amt"] = 1234.5678.into();
         let bytes = serde_json::to_vec(&v).unwrap();
@@ -617,15 +622,9 @@ mod tests {
 
     #[tokio::test]
     async fn alerts_read_the_outcome_and_only_alerting_records_whole() {
-        let mut stage = stage();
-        let scored = score(
-            &mut stage,
-            &[record(0, 0, Ok(transaction("a")))],
-            Utc::now(),
-        )
-        .unwrap();
+        let processed = one_processed_record();
         let with_outcome = |outcome: &str| {
-            let mut v: serde_json::Value = serde_json::from_slice(&scored.processed[0].1).unwrap();
+            let mut v = processed.clone();
             v["fd"]["outcome"] = outcome.into();
             v
         };
