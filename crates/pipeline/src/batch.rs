@@ -236,19 +236,22 @@ const IN_FLIGHT: usize = 16;
 /// ([`ProcessedRecord`] borrows from the record), and how many were skipped: a record that
 /// is not one can never succeed, so retrying would only block its partition.
 fn decode(records: &[Record]) -> (Vec<(&Record, ProcessedRecord<'_>)>, usize) {
-    decode_with(records, |v| {
-        sonic_rs::from_slice::<ProcessedRecord>(v)
-            .map_err(|e| format!("not a processed transaction ({:?} error)", e.classify()))
-    })
+    decode_with(records, read_processed)
+}
+
+fn read_processed(v: &[u8]) -> Result<ProcessedRecord<'_>, String> {
+    sonic_rs::from_slice::<ProcessedRecord>(v)
+        .map_err(|e| format!("not a processed transaction ({:?} error)", e.classify()))
 }
 
 /// [`decode`] with another reading of each record's bytes.
 fn decode_with<'a, T>(
-    records: &'a [Record],
+    records: impl IntoIterator<Item = &'a Record>,
     read: impl Fn(&'a [u8]) -> Result<T, String>,
 ) -> (Vec<(&'a Record, T)>, usize) {
+    let records = records.into_iter();
     let mut skipped = 0;
-    let mut out = Vec::with_capacity(records.len());
+    let mut out = Vec::with_capacity(records.size_hint().0);
     for r in records {
         match r.value.as_deref().map_err(Clone::clone).and_then(&read) {
             Ok(p) => out.push((r, p)),
@@ -293,18 +296,13 @@ pub async fn alert(
         sonic_rs::from_slice::<OutcomeOf>(v)
             .map_err(|e| format!("no outcome in the record ({:?} error)", e.classify()))
     });
-    let mut wanted = Vec::new();
-    for (r, o) in outcomes {
-        if policy.wants(o.fd.outcome) {
-            let (whole, not) = decode(std::slice::from_ref(r));
-            wanted.extend(
-                whole
-                    .into_iter()
-                    .map(|(_, p)| ProcessedTransaction::from(p)),
-            );
-            skipped += not;
-        }
-    }
+    let alerting = outcomes
+        .into_iter()
+        .filter(|(_, o)| policy.wants(o.fd.outcome))
+        .map(|(r, _)| r);
+    let (whole, not) = decode_with(alerting, read_processed);
+    skipped += not;
+    let wanted: Vec<ProcessedTransaction> = whole.into_iter().map(|(_, p)| p.into()).collect();
     Ok(AlertSummary {
         records: records.len(),
         alerts: alert_processed(notifier, policy, &wanted).await?,
