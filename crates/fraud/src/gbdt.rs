@@ -184,23 +184,35 @@ impl Ensemble {
     }
 
     fn predict_raw_depthwise(&self, x: &Features) -> f32 {
-        // Four trees at a time, level by level: independent walks that overlap their loads.
-        const GROUP: usize = 4;
+        // Eight trees at a time, level by level: independent walks that overlap their loads
+        // (eight rather than four: 3–20 % faster one row at a time, 28 and 115 trees).
+        // The rest go four, then one, at a time.
         let row = padded(x);
-        let nodes = self.internal() + 1;
         let trees = self.trees();
-        let mut sums = [0f32; GROUP];
-        let grouped = trees / GROUP * GROUP;
-        for first in (0..grouped).step_by(GROUP) {
-            let leaves = self.depthwise_leaves::<GROUP>(first, &row);
-            for (j, (s, l)) in sums.iter_mut().zip(leaves).enumerate() {
-                *s += self.leaf[(first + j) * nodes + l];
-            }
+        let mut sum = self.base;
+        let mut first = 0;
+        while first + 8 <= trees {
+            sum += self.depthwise_group::<8>(first, &row);
+            first += 8;
         }
-        for tree in grouped..trees {
-            sums[0] += self.leaf[tree * nodes + self.depthwise_leaves::<1>(tree, &row)[0]];
+        if first + 4 <= trees {
+            sum += self.depthwise_group::<4>(first, &row);
+            first += 4;
         }
-        self.base + sums.iter().sum::<f32>()
+        for tree in first..trees {
+            sum += self.depthwise_group::<1>(tree, &row);
+        }
+        sum
+    }
+
+    /// The sum of the leaf values that `G` consecutive depthwise trees from `first` give `row`.
+    #[inline(always)]
+    fn depthwise_group<const G: usize>(&self, first: usize, row: &[f32; WIDTH]) -> f32 {
+        let nodes = self.internal() + 1;
+        let leaves = self.depthwise_leaves::<G>(first, row);
+        (0..G)
+            .map(|j| self.leaf[(first + j) * nodes + leaves[j]])
+            .sum()
     }
 
     /// The leaves that `G` consecutive depthwise trees from `first` send `row` to, walked
@@ -1413,8 +1425,9 @@ mod tests {
             (6, TreeKind::Depthwise),
         ];
         for (depth, kind) in shapes {
+            // 29 trees: one row at a time, depthwise trees go eight, four and one at a time.
             let params = Params {
-                trees: 25,
+                trees: 29,
                 depth,
                 kind,
                 learning_rate: 0.3,
