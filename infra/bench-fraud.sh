@@ -5,14 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"
-bench_venv="$VIGIL_CACHE/venv-bench"
-packages=(numpy==2.3.5 xgboost-cpu==3.2.0 lightgbm==4.7.0)
-if [ "$(cat "$bench_venv/.vigil-requirements" 2>/dev/null)" != "${packages[*]}" ]; then
-  step "Benchmark venv ($bench_venv): ${packages[*]}"
-  python3 -m venv "$bench_venv"
-  "$bench_venv/bin/pip" install -q --disable-pip-version-check "${packages[@]}"
-  echo "${packages[*]}" > "$bench_venv/.vigil-requirements"
-fi
+source infra/bench/venv.sh
 step "Building vigil"
 cargo build --release --quiet --bin vigil
 shared="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"

@@ -69,6 +69,43 @@ def speed(predict, X, seconds=3.0):
     return batch, single_us
 
 
+# The anchors' usual settings; `extra` adds to them (the L2 variants, the seed).
+XGB_PARAMS = {"objective": "binary:logistic", "eval_metric": "logloss", "tree_method": "hist", "max_depth": 6,
+              "eta": 0.1, "subsample": 0.8, "colsample_bytree": 0.8, "max_bin": 256, "seed": 1, "nthread": 2}
+LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 63, "feature_fraction": 0.8,
+              "bagging_fraction": 0.8, "bagging_freq": 1, "min_child_samples": 20, "seed": 1, "verbose": -1,
+              "num_threads": 2}
+
+
+def fit_xgb(Xtr, ytr, Xes, yes, refit, extra):
+    """XGBoost, early-stopped on the early-stopping rows, refitted on both parts with --refit.
+    Returns a one-thread predictor, the tree count, and the early-stopping rows' metrics."""
+    params = {**XGB_PARAMS, **extra}
+    m = xgb.train(params, xgb.DMatrix(Xtr, label=ytr), num_boost_round=1000,
+                  evals=[(xgb.DMatrix(Xes, label=yes), "early_stopping")], early_stopping_rounds=40,
+                  verbose_eval=False)
+    trees = m.best_iteration + 1
+    es_m = metrics(m.inplace_predict(Xes, iteration_range=(0, trees)), yes)
+    if refit:
+        m = xgb.train(params, xgb.DMatrix(np.vstack([Xtr, Xes]), label=np.concatenate([ytr, yes])),
+                      num_boost_round=trees)
+    m.set_param({"nthread": 1})
+    return (lambda X: m.inplace_predict(X, iteration_range=(0, trees))), trees, es_m
+
+
+def fit_lgb(Xtr, ytr, Xes, yes, refit, extra):
+    """LightGBM, as `fit_xgb`."""
+    params = {**LGB_PARAMS, **extra}
+    m = lgb.train(params, lgb.Dataset(Xtr, label=ytr), num_boost_round=2000,
+                  valid_sets=[lgb.Dataset(Xes, label=yes)], callbacks=[lgb.early_stopping(40, verbose=False)])
+    trees = m.best_iteration
+    es_m = metrics(m.predict(Xes, num_iteration=trees), yes)
+    if refit:
+        m = lgb.train(params, lgb.Dataset(np.vstack([Xtr, Xes]), label=np.concatenate([ytr, yes])),
+                      num_boost_round=trees)
+    return (lambda X: m.predict(X, num_iteration=trees, num_threads=1)), trees, es_m
+
+
 def run(cmd):
     print("$", " ".join(cmd), file=sys.stderr, flush=True)
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -120,38 +157,10 @@ def main():
     Xes, yes = load(os.path.join(feats, "early_stopping.csv"))
     Xva, yva = load(os.path.join(feats, "validation.csv"))
 
-    Xall, yall = np.vstack([Xtr, Xes]), np.concatenate([ytr, yes])
-
-    def fit_xgb(extra):
-        params = {"objective": "binary:logistic", "eval_metric": "logloss", "tree_method": "hist", "max_depth": 6,
-                  "eta": 0.1, "subsample": 0.8, "colsample_bytree": 0.8, "max_bin": 256, "seed": 1, "nthread": 2,
-                  **extra}
+    def timed(fit, extra):
         t0 = time.perf_counter()
-        m = xgb.train(params, xgb.DMatrix(Xtr, label=ytr), num_boost_round=1000,
-                      evals=[(xgb.DMatrix(Xes, label=yes), "early_stopping")], early_stopping_rounds=40,
-                      verbose_eval=False)
-        trees = m.best_iteration + 1
-        es_m = metrics(m.inplace_predict(Xes, iteration_range=(0, trees)), yes)
-        if a.refit:
-            m = xgb.train(params, xgb.DMatrix(Xall, label=yall), num_boost_round=trees)
+        pred, trees, es_m = fit(Xtr, ytr, Xes, yes, a.refit, extra)
         train_s = time.perf_counter() - t0
-        m.set_param({"nthread": 1})
-        pred = lambda X: m.inplace_predict(X, iteration_range=(0, trees))
-        return (trees, metrics(pred(Xva), yva), *speed(pred, Xva), train_s), es_m
-
-    def fit_lgb(extra):
-        params = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 63, "feature_fraction": 0.8,
-                  "bagging_fraction": 0.8, "bagging_freq": 1, "min_child_samples": 20, "seed": 1, "verbose": -1,
-                  "num_threads": 2, **extra}
-        t0 = time.perf_counter()
-        m = lgb.train(params, lgb.Dataset(Xtr, label=ytr), num_boost_round=2000,
-                      valid_sets=[lgb.Dataset(Xes, label=yes)], callbacks=[lgb.early_stopping(40, verbose=False)])
-        trees = m.best_iteration
-        es_m = metrics(m.predict(Xes, num_iteration=trees), yes)
-        if a.refit:
-            m = lgb.train(params, lgb.Dataset(Xall, label=yall), num_boost_round=trees)
-        train_s = time.perf_counter() - t0
-        pred = lambda X: m.predict(X, num_iteration=trees, num_threads=1)
         return (trees, metrics(pred(Xva), yva), *speed(pred, Xva), train_s), es_m
 
     # Each library's usual settings, and the same with Vigil's default L2 regularisation
@@ -159,10 +168,10 @@ def main():
     # not credit Vigil with a setting the others could use too.
     with open(model) as f:
         vigil_lambda = json.load(f)["training"]["params"]["lambda"]
-    xgb_row, xgb_es = fit_xgb({})
-    xgb_l2_row, _ = fit_xgb({"lambda": vigil_lambda})
-    lgb_row, lgb_es = fit_lgb({})
-    lgb_l2_row, _ = fit_lgb({"lambda_l2": vigil_lambda})
+    xgb_row, xgb_es = timed(fit_xgb, {})
+    xgb_l2_row, _ = timed(fit_xgb, {"lambda": vigil_lambda})
+    lgb_row, lgb_es = timed(fit_lgb, {})
+    lgb_l2_row, _ = timed(fit_lgb, {"lambda_l2": vigil_lambda})
 
     print(f"refit on train + early stopping rows: {'yes' if a.refit else 'no'}")
     print(f"split: train {len(ytr)} rows, early stopping {len(yes)}, validation {len(yva)} "
