@@ -142,6 +142,21 @@ pub struct Decision {
 /// The rules Vigil ships with (`rules/default.toml`).
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
 
+/// Whether `value`, trimmed and in lower case, is in `values` (which `lower_set` made). Every
+/// event meets every list rule, and lists are mostly empty or short: this allocates only
+/// for a value with capitals in it.
+fn listed(values: &HashSet<String>, value: &str) -> bool {
+    if values.is_empty() {
+        return false;
+    }
+    let value = value.trim();
+    if value.bytes().any(|b| b.is_ascii_uppercase()) {
+        values.contains(&value.to_ascii_lowercase())
+    } else {
+        values.contains(value)
+    }
+}
+
 fn lower_set(values: &[String]) -> HashSet<String> {
     values
         .iter()
@@ -259,16 +274,12 @@ impl Rules {
         }
         rule.lists.iter().any(|(kind, values)| {
             let value = match kind {
-                ListKind::CardBin => e.card_bin.trim().to_ascii_lowercase(),
-                ListKind::Email => e.email.trim().to_ascii_lowercase(),
-                ListKind::EmailDomain => e
-                    .email
-                    .rsplit_once('@')
-                    .map(|(_, d)| d.trim().to_ascii_lowercase())
-                    .unwrap_or_default(),
-                ListKind::Ip => e.ip_address.trim().to_ascii_lowercase(),
+                ListKind::CardBin => &e.card_bin,
+                ListKind::Email => &e.email,
+                ListKind::EmailDomain => e.email.rsplit_once('@').map_or("", |(_, d)| d),
+                ListKind::Ip => &e.ip_address,
             };
-            values.contains(&value)
+            listed(values, value)
         })
     }
 
@@ -362,10 +373,18 @@ mod tests {
         let d = rules.decide(950.0, &x, &event("a@bad.EXAMPLE", "2"));
         assert_eq!((d.outcome, d.rule_results.len()), (Outcome::Block, 1));
         assert_eq!(d.rule_results[0].rule, "denied");
-        assert_eq!(
-            rules.decide(950.0, &x, &event("a@b.c", "111111")).outcome,
-            Outcome::Approve
-        );
+        // Lists compare trimmed and in lower case, with capitals in the value or not.
+        for (email, bin, rule) in [
+            ("a@b.c", "111111", "allowed"),
+            ("a@b.c", " 111111 ", "allowed"),
+            ("a@bad.example", "2", "denied"),
+            ("a@ Bad.Example ", "2", "denied"),
+        ] {
+            let d = rules.decide(10.0, &x, &event(email, bin));
+            assert_eq!(d.rule_results[0].rule, rule, "{email} {bin}");
+        }
+        let d = rules.decide(10.0, &x, &event("a@b.c", "1111112"));
+        assert!(d.rule_results.is_empty());
         assert_eq!(
             rules.decide(950.0, &x, &event("a@b.c", "2")).rule_results[0].rule,
             "high"
