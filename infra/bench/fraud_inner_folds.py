@@ -60,17 +60,20 @@ def main():
         rows = os.path.join(a.work, f"before-{end}.csv")
         cut(a.data, end, rows)
         feats = os.path.join(a.work, f"features-{start}-{end}")
-        for seed in seeds:
+        for i, seed in enumerate(seeds):
             model = os.path.join(a.work, f"vigil-{start}-s{seed}.json")
+            # The features do not depend on the seed: export and read them once per fold.
+            export = ["--export-features", feats] if i == 0 else []
             run([a.vigil, "train", "--input", rows, "--model", model, "--validation-from", f"{start}T00:00:00Z",
-                 "--seed", str(seed), "--export-features", feats] + refit + vigil_args)
+                 "--seed", str(seed)] + export + refit + vigil_args)
             with open(model) as f:
                 m = json.load(f)
             results.setdefault("vigil", []).append((start, seed, m["validation"]["pr_auc"], m["training"]["trees"]))
             l2 = m["training"]["params"]["lambda"]
-            Xtr, ytr = load(os.path.join(feats, "train.csv"))
-            Xes, yes = load(os.path.join(feats, "early_stopping.csv"))
-            Xva, yva = load(os.path.join(feats, "validation.csv"))
+            if i == 0:
+                Xtr, ytr = load(os.path.join(feats, "train.csv"))
+                Xes, yes = load(os.path.join(feats, "early_stopping.csv"))
+                Xva, yva = load(os.path.join(feats, "validation.csv"))
             for name, fit, extra in (("xgboost", fit_xgb, {}), (f"xgb λ{l2:g}", fit_xgb, {"lambda": l2}),
                                      ("lightgbm", fit_lgb, {}), (f"lgbm λ{l2:g}", fit_lgb, {"lambda_l2": l2})):
                 pred, trees, _ = fit(Xtr, ytr, Xes, yes, a.refit, {**extra, "seed": seed})

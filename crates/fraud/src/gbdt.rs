@@ -185,7 +185,7 @@ impl Ensemble {
 
     fn predict_raw_depthwise(&self, x: &Features) -> f32 {
         // Eight trees at a time, level by level: independent walks that overlap their loads
-        // (eight rather than four: 3–20 % faster one row at a time, 28 and 115 trees).
+        // (eight rather than four: 296 → 229 ns a row with 28 trees, 1,253 → 960 with 115).
         // The rest go four, then one, at a time.
         let row = padded(x);
         let trees = self.trees();
