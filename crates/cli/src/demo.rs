@@ -413,15 +413,22 @@ fn consume(
         .with_context(|| format!("joining consumer group {}", source.group))?;
     let (mut seen, mut idle_since) = (0usize, Instant::now());
     let mut previous: Option<Handled> = None;
-    // Waits for a batch's deliveries, then commits it (retrying the commit).
-    let finish = |batch: Handled, seen: &mut usize| -> Result<()> {
+    // Waits for a batch's deliveries, then commits it. While batches keep coming the commit
+    // is not waited for (a round trip per batch); it is when the stage goes idle or ends,
+    // or when an earlier one failed, and a failed one is retried.
+    let finish = |batch: Handled, seen: &mut usize, wait: bool| -> Result<()> {
         if let Some(deliveries) = batch.in_flight {
             runtime
                 .block_on(deliveries)
                 .context("a delivery task failed")??;
         }
+        let mut committed = if wait {
+            reader.commit(&batch.positions)
+        } else {
+            reader.commit_async(&batch.positions)
+        };
         let mut pause = Duration::from_millis(200);
-        while let Err(e) = reader.commit(&batch.positions) {
+        while let Err(e) = committed {
             if pause > Duration::from_secs(30) {
                 return Err(e).context(format!("{}: committing offsets", source.group));
             }
@@ -431,6 +438,7 @@ fn consume(
             );
             std::thread::sleep(pause);
             pause *= 2;
+            committed = reader.commit(&[]);
         }
         *seen += batch.positions.len();
         progress.inc(batch.positions.len() as u64);
@@ -448,7 +456,7 @@ fn consume(
         if messages.is_empty() {
             // Nothing new: the batch in flight is finished now rather than with the next.
             if let Some(batch) = previous.take() {
-                finish(batch, &mut seen)?;
+                finish(batch, &mut seen, true)?;
                 idle_since = Instant::now();
                 continue;
             }
@@ -470,11 +478,11 @@ fn consume(
             in_flight,
             positions,
         }) {
-            finish(batch, &mut seen)?;
+            finish(batch, &mut seen, false)?;
         }
     }
     if let Some(batch) = previous.take() {
-        finish(batch, &mut seen)?;
+        finish(batch, &mut seen, true)?;
     }
     Ok(seen)
 }

@@ -2,17 +2,45 @@
 //! topic in batches and commits after a batch is done, so a restarted stage resumes where
 //! it left off and records are never skipped.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::reader::{StartOffsets, partitions};
 use crate::{Error, KafkaConfig, ReadMessage};
 
+/// Keeps the last failure of an asynchronous commit, which librdkafka reports while the
+/// consumer is polled.
+#[derive(Default)]
+struct CommitWatch {
+    failed: Mutex<Option<String>>,
+}
+
+impl ClientContext for CommitWatch {}
+
+impl ConsumerContext for CommitWatch {
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            *lock(&self.failed) = Some(e.to_string());
+        }
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-update of plain data.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 pub struct GroupReader {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<CommitWatch>,
     topic: String,
+    /// Per partition, the position after the last record handed to a commit: every commit
+    /// carries them all, so a later one makes good an earlier one that failed.
+    positions: Mutex<StartOffsets>,
 }
 
 impl GroupReader {
@@ -25,10 +53,10 @@ impl GroupReader {
         topic: &str,
         start: &StartOffsets,
     ) -> Result<Self, Error> {
-        let consumer: BaseConsumer = config
+        let consumer: BaseConsumer<CommitWatch> = config
             .consumer_config(group)
             .set("isolation.level", "read_committed")
-            .create()?;
+            .create_with_context(CommitWatch::default())?;
         let mut wanted = TopicPartitionList::new();
         for p in partitions(&consumer, topic)? {
             wanted.add_partition(topic, p);
@@ -51,6 +79,7 @@ impl GroupReader {
         Ok(Self {
             consumer,
             topic: topic.to_owned(),
+            positions: Mutex::default(),
         })
     }
 
@@ -74,21 +103,47 @@ impl GroupReader {
     }
 
     /// Commits, synchronously, the position after the last of the `(partition, offset)`s
-    /// read in each partition.
+    /// read in each partition, with those of earlier commits (so `commit(&[])` makes sure
+    /// of everything handed in so far).
     pub fn commit(&self, read: &[(i32, i64)]) -> Result<(), Error> {
-        let mut next = StartOffsets::new();
+        let Some(list) = self.advance(read)? else {
+            return Ok(());
+        };
+        self.consumer.commit(&list, CommitMode::Sync)?;
+        // Everything handed in so far is committed: an earlier failure no longer matters.
+        lock(&self.consumer.context().failed).take();
+        Ok(())
+    }
+
+    /// [`GroupReader::commit`] without waiting for the broker's answer, which would cost a
+    /// round trip per batch. Fails when an earlier asynchronous commit was refused, so
+    /// that the caller makes sure with [`GroupReader::commit`]; a failure of this one is
+    /// reported by a later call.
+    pub fn commit_async(&self, read: &[(i32, i64)]) -> Result<(), Error> {
+        let list = self.advance(read)?;
+        if let Some(reason) = lock(&self.consumer.context().failed).take() {
+            return Err(Error::Commit(reason));
+        }
+        if let Some(list) = list {
+            self.consumer.commit(&list, CommitMode::Async)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the positions past `read`; the list to commit, if any position is known.
+    fn advance(&self, read: &[(i32, i64)]) -> Result<Option<TopicPartitionList>, Error> {
+        let mut positions = lock(&self.positions);
         for &(partition, offset) in read {
-            let o = next.entry(partition).or_insert(offset + 1);
+            let o = positions.entry(partition).or_insert(offset + 1);
             *o = (*o).max(offset + 1);
         }
-        if next.is_empty() {
-            return Ok(());
+        if positions.is_empty() {
+            return Ok(None);
         }
         let mut list = TopicPartitionList::new();
-        for (p, o) in next {
+        for (&p, &o) in positions.iter() {
             list.add_partition_offset(&self.topic, p, Offset::Offset(o))?;
         }
-        self.consumer.commit(&list, CommitMode::Sync)?;
-        Ok(())
+        Ok(Some(list))
     }
 }

@@ -31,6 +31,8 @@ pub enum Error {
         total: usize,
         first: String,
     },
+    #[error("an earlier offset commit failed: {0}")]
+    Commit(String),
     #[error("timed out after {secs} s waiting for {what}")]
     Timeout { secs: u64, what: String },
 }
