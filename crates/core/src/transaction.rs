@@ -58,6 +58,30 @@ impl Transaction {
         "billing_latitude",
         "billing_zip",
     ];
+
+    /// The text columns' values, in the order of `COLUMNS[1..]` (all but the amount).
+    pub fn text_fields(&self) -> [&str; 18] {
+        [
+            &self.email_address,
+            &self.ip_address,
+            &self.transaction_currency,
+            &self.event_id,
+            &self.entity_id,
+            &self.event_time,
+            &self.billing_longitude,
+            &self.billing_state,
+            &self.user_agent,
+            &self.billing_street,
+            &self.billing_city,
+            &self.card_bin,
+            &self.customer_name,
+            &self.product_category,
+            &self.customer_job,
+            &self.phone,
+            &self.billing_latitude,
+            &self.billing_zip,
+        ]
+    }
 }
 
 /// The product categories of the original data set.
@@ -244,24 +268,9 @@ impl Serialize for ProcessedTransaction {
         let t = &self.transaction;
         let mut s = serializer.serialize_struct("ProcessedTransaction", 20)?;
         s.serialize_field("transaction_amt", &t.transaction_amt)?;
-        s.serialize_field("email_address", &t.email_address)?;
-        s.serialize_field("ip_address", &t.ip_address)?;
-        s.serialize_field("transaction_currency", &t.transaction_currency)?;
-        s.serialize_field("event_id", &t.event_id)?;
-        s.serialize_field("entity_id", &t.entity_id)?;
-        s.serialize_field("event_time", &t.event_time)?;
-        s.serialize_field("billing_longitude", &t.billing_longitude)?;
-        s.serialize_field("billing_state", &t.billing_state)?;
-        s.serialize_field("user_agent", &t.user_agent)?;
-        s.serialize_field("billing_street", &t.billing_street)?;
-        s.serialize_field("billing_city", &t.billing_city)?;
-        s.serialize_field("card_bin", &t.card_bin)?;
-        s.serialize_field("customer_name", &t.customer_name)?;
-        s.serialize_field("product_category", &t.product_category)?;
-        s.serialize_field("customer_job", &t.customer_job)?;
-        s.serialize_field("phone", &t.phone)?;
-        s.serialize_field("billing_latitude", &t.billing_latitude)?;
-        s.serialize_field("billing_zip", &t.billing_zip)?;
+        for (name, value) in Transaction::COLUMNS[1..].iter().zip(t.text_fields()) {
+            s.serialize_field(name, value)?;
+        }
         s.serialize_field("fd", &self.fd)?;
         s.end()
     }

@@ -344,8 +344,9 @@ pub trait StateTable: Send + Sync {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     // foldhash: fast on short keys, and seeded per process so that crafted ids cannot
-    // force collisions.
-    states: HashMap<String, EntityState, foldhash::fast::RandomState>,
+    // force collisions. hashbrown's map for `entry_ref`: one lookup per event, and a key
+    // allocated only for a new entity.
+    states: hashbrown::HashMap<String, EntityState, foldhash::fast::RandomState>,
 }
 
 impl MemoryStore {
@@ -369,12 +370,7 @@ impl MemoryStore {
 
 impl EntityStore for MemoryStore {
     fn state(&mut self, entity: &str) -> &mut EntityState {
-        // Look up first so that the common case allocates no key.
-        if !self.states.contains_key(entity) {
-            self.states
-                .insert(entity.to_owned(), EntityState::default());
-        }
-        self.states.get_mut(entity).expect("inserted above")
+        self.states.entry_ref(entity).or_default()
     }
 }
 

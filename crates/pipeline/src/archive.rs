@@ -2,7 +2,7 @@
 //! depends only on where the batch came from (topic, partition, first offset) and its first
 //! event's date, so that a retried batch overwrites its own object: no duplicates, nothing lost.
 
-use vigil_core::ProcessedTransaction;
+use vigil_core::{ProcessedTransaction, Transaction};
 
 use crate::Error;
 
@@ -36,7 +36,7 @@ pub fn key(
 
 /// One JSON record per line.
 pub fn ndjson(records: &[ProcessedTransaction]) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity(records.len() * 900);
+    let mut out = Vec::with_capacity(records.len() * 1024);
     for r in records {
         write_line(&mut out, r)?;
     }
@@ -45,8 +45,27 @@ pub fn ndjson(records: &[ProcessedTransaction]) -> Result<Vec<u8>, Error> {
 
 /// Appends one record as one archive line.
 pub fn write_line(out: &mut Vec<u8>, record: &ProcessedTransaction) -> Result<(), Error> {
-    sonic_rs::to_writer(&mut *out, record)?;
+    write_record(out, record)?;
     out.push(b'\n');
+    Ok(())
+}
+
+/// Appends one record as JSON: the bytes its `Serialize` writes. The column names are
+/// copied as they are (they need no escaping) rather than encoded one by one, which was a
+/// third of the time of a record.
+pub fn write_record(out: &mut Vec<u8>, record: &ProcessedTransaction) -> Result<(), Error> {
+    let t = &record.transaction;
+    out.extend_from_slice(b"{\"transaction_amt\":");
+    sonic_rs::to_writer(&mut *out, &t.transaction_amt)?;
+    for (name, value) in Transaction::COLUMNS[1..].iter().zip(t.text_fields()) {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+        sonic_rs::to_writer(&mut *out, value)?;
+    }
+    out.extend_from_slice(b",\"fd\":");
+    sonic_rs::to_writer(&mut *out, &record.fd)?;
+    out.push(b'}');
     Ok(())
 }
 
@@ -107,5 +126,31 @@ mod tests {
             .map(|l| serde_json::from_slice(l).unwrap())
             .collect();
         assert_eq!(back, batch);
+    }
+
+    #[test]
+    fn a_line_is_the_record_as_serde_writes_it() {
+        let mut tricky = record("2024-03-01T00:00:00Z");
+        let t = &mut tricky.transaction;
+        t.customer_name = "Zoë \"Z\" O'Neil\\".into();
+        t.billing_street = "line\nbreak\ttab\u{1}\u{7f} 🚀".into();
+        t.email_address = String::new();
+        t.transaction_amt = -1.0e-7;
+        tricky.fd.reasons = vec!["amount 14x the customer's mean".into()];
+        tricky.fd.model_scores = [("vigil_gbdt".to_owned(), 999.99)].into();
+        let mut big = record("2024-03-01T00:00:01Z");
+        big.transaction.transaction_amt = 1.0e9;
+        for r in [record("2024-03-01T00:00:00Z"), tricky, big] {
+            let mut line = Vec::new();
+            write_line(&mut line, &r).unwrap();
+            let mut serde = sonic_rs::to_vec(&r).unwrap();
+            serde.push(b'\n');
+            assert_eq!(
+                String::from_utf8(line.clone()).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+            let back: ProcessedTransaction = serde_json::from_slice(&line).unwrap();
+            assert_eq!(back, r);
+        }
     }
 }

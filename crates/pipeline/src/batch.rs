@@ -49,7 +49,8 @@ pub struct Scored {
 impl Scored {
     fn accept(&mut self, p: ProcessedTransaction) -> Result<(), Error> {
         *self.outcomes.entry(p.fd.outcome).or_default() += 1;
-        let payload = sonic_rs::to_vec(&p)?;
+        let mut payload = Vec::with_capacity(1024);
+        crate::archive::write_record(&mut payload, &p)?;
         self.processed.push((p.transaction.entity_id, payload));
         Ok(())
     }
