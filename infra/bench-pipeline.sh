@@ -16,6 +16,9 @@ through_broker=${2:-200000}
 
 "$VIGIL_ROOT/infra/setup.sh"
 "$VIGIL_ROOT/infra/stack.sh" start
+# An empty broker: tansu holds every earlier run's records in memory, and a broker grown to
+# most of the machine's memory slows both measurements (page faults), not only its own.
+"$VIGIL_ROOT/infra/stack.sh" restart-broker
 step "Building vigil"
 cargo build --release --quiet --bin vigil
 vigil="$CARGO_TARGET_DIR/release/vigil"

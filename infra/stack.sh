@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts or stops the local stand-ins on 127.0.0.1: tansu (Kafka protocol, in-memory
 # storage) and moto's server (S3, SNS, Glue, Athena APIs). Tracked by PID files in
-# $VIGIL_CACHE/run; `start` reuses stand-ins that already answer.
-# Usage: infra/stack.sh start|stop|status
+# $VIGIL_CACHE/run; `start` reuses stand-ins that already answer. tansu keeps every record
+# ever produced in memory (22 GB after a day of benchmarks here, which slowed everything
+# else on the machine): `restart-broker` starts it afresh, empty.
+# Usage: infra/stack.sh start|stop|restart-broker|status
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 mkdir -p "$VIGIL_RUN"
@@ -56,8 +58,12 @@ stop_one() {
 case "${1:-}" in
   start) step "Local stand-ins"; start_tansu; start_moto ;;
   stop) stop_one tansu; stop_one moto ;;
+  restart-broker) step "A fresh, empty broker"; stop_one tansu; start_tansu ;;
   status)
     port_open "$VIGIL_KAFKA_PORT" && echo "broker: up on $VIGIL_KAFKA_PORT" || echo "broker: down"
+    if [ -f "$VIGIL_RUN/tansu.pid" ] && rss=$(ps -o rss= -p "$(cat "$VIGIL_RUN/tansu.pid")" 2>/dev/null); then
+      echo "broker memory: $((rss / 1024)) MB (infra/stack.sh restart-broker empties it)"
+    fi
     moto_ready && echo "moto: up on $VIGIL_MOTO_PORT" || echo "moto: down" ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart-broker|status" >&2; exit 2 ;;
 esac
