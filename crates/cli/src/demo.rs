@@ -4,7 +4,7 @@
 //! consumer groups (score, alert, archive) run at once through the broker, as on AWS. Both
 //! call the same batch functions as the Lambda functions (`vigil_pipeline::batch`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,6 +33,9 @@ const PARTITIONS: i32 = 3;
 const PROCESSED_TOPIC: &str = "processed_transactions";
 const DEAD_LETTER_TOPIC: &str = "transactions_dead_letters";
 const ARCHIVE_BUCKET: &str = "archive";
+/// Batches whose deliveries a stage lets run while it reads and handles the next ones: a
+/// broker's acknowledgement takes a round trip and the producer's linger.
+const IN_FLIGHT: usize = 8;
 /// How long a stage keeps re-sending what the broker did not acknowledge.
 const DELIVERY_BUDGET: Duration = Duration::from_secs(300);
 /// A stage that gets nothing for this long while records are still due gives up.
@@ -414,7 +417,8 @@ struct Handled {
 
 /// A consumer group's loop: reads batches, hands each to `handle`, commits after it, until
 /// `due()` records have been read. A batch's deliveries (what `handle` left in flight) go
-/// on while the next batch is read and handled; the batch is committed once they are done,
+/// on while the next [`IN_FLIGHT`] batches are read and handled; batches are committed in
+/// order, each once its deliveries are done,
 /// so nothing is committed before its output is acknowledged. A broker that cannot be
 /// reached is reported and waited for; a batch whose handling or delivery fails is not
 /// committed and stops the stage.
@@ -428,7 +432,7 @@ fn consume(
     let reader = GroupReader::new(&source.config, &source.group, &source.topic, &source.start)
         .with_context(|| format!("joining consumer group {}", source.group))?;
     let (mut seen, mut idle_since) = (0usize, Instant::now());
-    let mut previous: Option<Handled> = None;
+    let mut in_flight: VecDeque<Handled> = VecDeque::new();
     // Waits for a batch's deliveries, then commits it. While batches keep coming the commit
     // is not waited for (a round trip per batch); it is when the stage goes idle or ends,
     // or when an earlier one failed, and a failed one is retried.
@@ -470,9 +474,11 @@ fn consume(
             }
         };
         if messages.is_empty() {
-            // Nothing new: the batch in flight is finished now rather than with the next.
-            if let Some(batch) = previous.take() {
-                finish(batch, &mut seen, true)?;
+            // Nothing new: the batches in flight are finished now rather than with the next.
+            if !in_flight.is_empty() {
+                while let Some(batch) = in_flight.pop_front() {
+                    finish(batch, &mut seen, in_flight.is_empty())?;
+                }
                 idle_since = Instant::now();
                 continue;
             }
@@ -489,16 +495,17 @@ fn consume(
         }
         idle_since = Instant::now();
         let positions: Vec<(i32, i64)> = messages.iter().map(|m| (m.partition, m.offset)).collect();
-        let in_flight = handle(to_records(&source.topic, messages))?;
-        if let Some(batch) = previous.replace(Handled {
-            in_flight,
+        in_flight.push_back(Handled {
+            in_flight: handle(to_records(&source.topic, messages))?,
             positions,
-        }) {
+        });
+        if in_flight.len() > IN_FLIGHT {
+            let batch = in_flight.pop_front().expect("more than none");
             finish(batch, &mut seen, false)?;
         }
     }
-    if let Some(batch) = previous.take() {
-        finish(batch, &mut seen, true)?;
+    while let Some(batch) = in_flight.pop_front() {
+        finish(batch, &mut seen, in_flight.is_empty())?;
     }
     Ok(seen)
 }
