@@ -15,10 +15,11 @@ in_process=${1:-1000000}
 through_broker=${2:-200000}
 
 "$VIGIL_ROOT/infra/setup.sh"
-"$VIGIL_ROOT/infra/stack.sh" start
 # An empty broker: tansu holds every earlier run's records in memory, and a broker grown to
 # most of the machine's memory slows both measurements (page faults), not only its own.
+# `start` then reuses it and starts moto.
 "$VIGIL_ROOT/infra/stack.sh" restart-broker
+"$VIGIL_ROOT/infra/stack.sh" start
 step "Building vigil"
 cargo build --release --quiet --bin vigil
 vigil="$CARGO_TARGET_DIR/release/vigil"

@@ -464,6 +464,13 @@ fn consume(
         progress.inc(batch.positions.len() as u64);
         Ok(())
     };
+    // Finishes every batch in flight, in order, waiting for the last commit.
+    let finish_all = |in_flight: &mut VecDeque<Handled>, seen: &mut usize| -> Result<()> {
+        while let Some(batch) = in_flight.pop_front() {
+            finish(batch, seen, in_flight.is_empty())?;
+        }
+        Ok(())
+    };
     while seen < due() {
         let messages = match reader.poll_batch(source.batch_size, Duration::from_millis(200)) {
             Ok(m) => m,
@@ -476,9 +483,7 @@ fn consume(
         if messages.is_empty() {
             // Nothing new: the batches in flight are finished now rather than with the next.
             if !in_flight.is_empty() {
-                while let Some(batch) = in_flight.pop_front() {
-                    finish(batch, &mut seen, in_flight.is_empty())?;
-                }
+                finish_all(&mut in_flight, &mut seen)?;
                 idle_since = Instant::now();
                 continue;
             }
@@ -504,9 +509,7 @@ fn consume(
             finish(batch, &mut seen, false)?;
         }
     }
-    while let Some(batch) = in_flight.pop_front() {
-        finish(batch, &mut seen, in_flight.is_empty())?;
-    }
+    finish_all(&mut in_flight, &mut seen)?;
     Ok(seen)
 }
 
