@@ -3,7 +3,7 @@
 # run on the same time split and features: quality on held-out months and one-thread speed.
 # With --inner-folds, on folds inside the training months instead (where settings are
 # chosen; the held-out months are never read); arguments after `--` go to `vigil train`.
-# Usage: infra/bench-fraud.sh [WORK_DIR [--refit] [--validation-from RFC3339] [--lambda L] [--learning-rate R]]
+# Usage: infra/bench-fraud.sh [WORK_DIR [--refit] [--validation-from RFC3339] [--lambda L] [--learning-rate R] [--bag N]]
 #        infra/bench-fraud.sh --inner-folds [WORK_DIR [--refit] [--seeds 1,2] [--fold FROM:END ...] [-- TRAIN_ARGS...]]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"

@@ -9,10 +9,10 @@ no learner trained or stopped on), and single-thread prediction speed on those r
 With --refit, every learner is fitted again on the training and early-stopping rows together
 with the tree count early stopping chose (early-stopping metrics stay those of the first fit).
 
---lambda and --learning-rate are passed to `vigil train` (default: its own defaults); the
-anchors' L2 variants take Vigil's L2 from the trained model.
+--lambda, --learning-rate and --bag are passed to `vigil train` (default: its own defaults);
+the anchors' L2 variants take Vigil's L2 from the trained model.
 
-usage: fraud_anchors.py --vigil BIN --data CSV.gz --eval EVAL_FRAUD.py --work DIR [--validation-from TIME] [--refit] [--lambda L] [--learning-rate R]
+usage: fraud_anchors.py --vigil BIN --data CSV.gz --eval EVAL_FRAUD.py --work DIR [--validation-from TIME] [--refit] [--lambda L] [--learning-rate R] [--bag N]
 """
 import argparse
 import csv
@@ -121,6 +121,7 @@ def main():
     ap_.add_argument("--refit", action="store_true")
     ap_.add_argument("--lambda", dest="l2", help="passed to vigil train")
     ap_.add_argument("--learning-rate", help="passed to vigil train")
+    ap_.add_argument("--bag", help="passed to vigil train")
     a = ap_.parse_args()
     os.makedirs(a.work, exist_ok=True)
     feats = os.path.join(a.work, "features")
@@ -131,7 +132,8 @@ def main():
     print(run([a.vigil, "train", "--input", a.data, "--model", model,
                "--validation-from", a.validation_from, "--export-features", feats]
               + (["--refit"] if a.refit else [])
-              + [x for flag, value in (("--lambda", a.l2), ("--learning-rate", a.learning_rate))
+              + [x for flag, value in (("--lambda", a.l2), ("--learning-rate", a.learning_rate),
+                                         ("--bag", a.bag))
                  if value for x in (flag, value)]), file=sys.stderr)
     vigil_train_s = time.perf_counter() - t0
     labels_csv = os.path.join(a.work, "validation-labels.csv")

@@ -64,6 +64,9 @@ pub struct TrainArgs {
     /// Seed of row and feature sampling.
     #[arg(long, default_value_t = Params::default().seed)]
     seed: u64,
+    /// Train this many models (seeds `--seed`, `--seed`+1, …) and average them.
+    #[arg(long, default_value_t = Params::default().bag, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=16))]
+    bag: usize,
     /// After early stopping, fit again on the training and early-stopping rows together
     /// with the tree count early stopping chose.
     #[arg(long)]
@@ -157,6 +160,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         subsample: args.subsample,
         colsample: args.colsample,
         seed: args.seed,
+        bag: args.bag,
         level_feature: args.level_feature,
         kind: if args.tree_kind == "depthwise" {
             TreeKind::Depthwise

@@ -58,6 +58,14 @@ pub struct Params {
     /// Stop when the early-stopping loss has not improved for this many trees.
     pub early_stopping: usize,
     pub seed: u64,
+    /// Models trained with seeds `seed`, `seed + 1`, … and averaged (bagging): less
+    /// variance, proportionally more trees to evaluate.
+    #[serde(default = "one")]
+    pub bag: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Default for Params {
@@ -85,6 +93,7 @@ impl Default for Params {
             bins: 256,
             early_stopping: 60,
             seed: 1,
+            bag: 1,
         }
     }
 }
@@ -166,6 +175,39 @@ impl Ensemble {
             )));
         }
         Ok(())
+    }
+
+    /// The average of `models` (same shape) as one ensemble: their trees one after another,
+    /// each leaf and node value divided by their number, so that a row's raw score is the
+    /// mean of theirs and its path contributions the mean of theirs too.
+    pub fn average(models: &[Ensemble]) -> Result<Ensemble, Error> {
+        let Some(first) = models.first() else {
+            return Err(Error::Model("no models to average".into()));
+        };
+        if models
+            .iter()
+            .any(|m| m.kind != first.kind || m.depth != first.depth)
+        {
+            return Err(Error::Model("averaged models differ in shape".into()));
+        }
+        let scale = 1.0 / models.len() as f32;
+        let mut out = Ensemble {
+            base: models.iter().map(|m| m.base).sum::<f32>() * scale,
+            feature: Vec::new(),
+            threshold: Vec::new(),
+            node_value: Vec::new(),
+            leaf: Vec::new(),
+            ..first.clone()
+        };
+        for m in models {
+            out.feature.extend_from_slice(&m.feature);
+            out.threshold.extend_from_slice(&m.threshold);
+            out.node_value
+                .extend(m.node_value.iter().map(|v| v * scale));
+            out.leaf.extend(m.leaf.iter().map(|v| v * scale));
+        }
+        out.validate()?;
+        Ok(out)
     }
 
     /// Raw score (log-odds) of one row.
@@ -1410,6 +1452,44 @@ mod tests {
             assert!(c[0] > 0.0 && c[16] > 0.0);
             assert!(c[0].max(c[16]) > c[3].abs() * 5.0);
         }
+    }
+
+    #[test]
+    fn an_averaged_bag_scores_and_explains_as_the_mean_of_its_models() {
+        let (x, y) = data(4_000, 5);
+        let (vx, _) = data(300, 13);
+        let fit = |seed| {
+            let params = Params {
+                trees: 20,
+                depth: 6,
+                learning_rate: 0.3,
+                seed,
+                ..Params::default()
+            };
+            train(&x, &y, None, &params, &mut |_, _| {}).unwrap().0
+        };
+        let bag = [fit(1), fit(2), fit(3)];
+        let mean = Ensemble::average(&bag).unwrap();
+        assert_eq!(mean.trees(), bag.iter().map(Ensemble::trees).sum::<usize>());
+        let mut batch = vec![0f32; vx.len()];
+        mean.predict_raw_batch(&vx, &mut batch);
+        let explainers = bag.clone().map(Explainer::new);
+        let explainer = Explainer::new(mean.clone());
+        for (row, b) in vx.iter().zip(&batch) {
+            let expected = bag.iter().map(|m| m.predict_raw(row)).sum::<f32>() / 3.0;
+            assert!((mean.predict_raw(row) - expected).abs() < 1e-4);
+            assert!((b - expected).abs() < 1e-4);
+            let c = explainer.contributions(row);
+            let each = explainers.each_ref().map(|e| e.contributions(row));
+            for (f, cf) in c.iter().enumerate() {
+                let mean = each.iter().map(|e| e[f]).sum::<f32>() / 3.0;
+                assert!((cf - mean).abs() < 1e-4);
+            }
+        }
+        let mut other = bag[0].clone();
+        other.depth = 5;
+        assert!(Ensemble::average(&[bag[0].clone(), other]).is_err());
+        assert!(Ensemble::average(&[]).is_err());
     }
 
     #[test]

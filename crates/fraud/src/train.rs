@@ -155,21 +155,49 @@ pub fn train(
     };
     let early_stopping = measure(&first, &ex, &ey);
     let refit = split_spec.refit && !ex.is_empty();
-    let ensemble = if refit {
+    let all_rows = || {
         let rows: Vec<usize> = parts
             .train
             .iter()
             .chain(&parts.early_stopping)
             .copied()
             .collect();
-        let (ax, ay) = take(data, &rows);
+        take(data, &rows)
+    };
+    let (ax, ay) = if refit {
+        all_rows()
+    } else {
+        Default::default()
+    };
+    // With refit, every model of the bag takes the tree count the first model's early
+    // stopping chose; without, each stops early on its own.
+    let fit = |seed: u64, progress: &mut dyn FnMut(usize, Option<f64>)| {
         let params = Params {
-            trees: log.trees,
+            seed,
             ..params.clone()
         };
-        gbdt::train(&ax, &ay, None, &params, progress)?.0
+        if refit {
+            let params = Params {
+                trees: log.trees,
+                ..params
+            };
+            gbdt::train(&ax, &ay, None, &params, progress).map(|t| t.0)
+        } else {
+            gbdt::train(&x, &y, early, &params, progress).map(|t| t.0)
+        }
+    };
+    let mut bag = vec![if refit {
+        fit(params.seed, progress)?
     } else {
         first
+    }];
+    for k in 1..params.bag.max(1) {
+        bag.push(fit(params.seed + k as u64, progress)?);
+    }
+    let ensemble = if bag.len() == 1 {
+        bag.remove(0)
+    } else {
+        gbdt::Ensemble::average(&bag)?
     };
     let (vx, vy) = take(data, &parts.validation);
     let validation = measure(&ensemble, &vx, &vy);
@@ -189,7 +217,7 @@ pub fn train(
             validation_from: DateTime::from_timestamp(parts.validation_from, 0)
                 .map(|t| t.to_rfc3339()),
             params: params.clone(),
-            trees: log.trees,
+            trees: ensemble.trees(),
             refit,
             vigil_version: env!("CARGO_PKG_VERSION").into(),
         },
