@@ -3,7 +3,9 @@
 # storage) and moto's server (S3, SNS, Glue, Athena APIs). Tracked by PID files in
 # $VIGIL_CACHE/run; `start` reuses stand-ins that already answer. tansu keeps every record
 # ever produced in memory (22 GB after a day of benchmarks here, which slowed everything
-# else on the machine): `restart-broker` starts it afresh, empty.
+# else on the machine): `restart-broker` starts it afresh, empty, and `start` does so itself
+# when the broker it would reuse holds more than VIGIL_BROKER_MAX_MB (default 2048) of
+# memory (the records of earlier runs are lost; their outputs on disk are not).
 # Usage: infra/stack.sh start|stop|restart-broker|status
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -42,6 +44,12 @@ start_moto() {
   note "AWS APIs (moto) on http://127.0.0.1:$VIGIL_MOTO_PORT, pid $(cat "$VIGIL_RUN/moto.pid")"
 }
 
+broker_mb() { # the running broker's resident memory in MB, or nothing
+  local rss
+  [ -f "$VIGIL_RUN/tansu.pid" ] && rss=$(ps -o rss= -p "$(cat "$VIGIL_RUN/tansu.pid")" 2>/dev/null) &&
+    echo $((rss / 1024))
+}
+
 stop_one() {
   local pidfile="$VIGIL_RUN/$1.pid"
   [ -f "$pidfile" ] || return 0
@@ -56,13 +64,20 @@ stop_one() {
 }
 
 case "${1:-}" in
-  start) step "Local stand-ins"; start_tansu; start_moto ;;
+  start)
+    step "Local stand-ins"
+    mb=$(broker_mb || true)
+    if [ -n "$mb" ] && [ "$mb" -gt "${VIGIL_BROKER_MAX_MB:-2048}" ]; then
+      note "the broker holds ${mb} MB of earlier runs' records (over VIGIL_BROKER_MAX_MB=${VIGIL_BROKER_MAX_MB:-2048}): starting it afresh"
+      stop_one tansu
+    fi
+    start_tansu; start_moto ;;
   stop) stop_one tansu; stop_one moto ;;
   restart-broker) step "A fresh, empty broker"; stop_one tansu; start_tansu ;;
   status)
     port_open "$VIGIL_KAFKA_PORT" && echo "broker: up on $VIGIL_KAFKA_PORT" || echo "broker: down"
-    if [ -f "$VIGIL_RUN/tansu.pid" ] && rss=$(ps -o rss= -p "$(cat "$VIGIL_RUN/tansu.pid")" 2>/dev/null); then
-      echo "broker memory: $((rss / 1024)) MB (infra/stack.sh restart-broker empties it)"
+    if mb=$(broker_mb); then
+      echo "broker memory: $mb MB (infra/stack.sh restart-broker empties it)"
     fi
     moto_ready && echo "moto: up on $VIGIL_MOTO_PORT" || echo "moto: down" ;;
   *) echo "usage: $0 start|stop|restart-broker|status" >&2; exit 2 ;;
