@@ -155,7 +155,8 @@ pub fn train(
     };
     let early_stopping = measure(&first, &ex, &ey);
     let refit = split_spec.refit && !ex.is_empty();
-    let all_rows = || {
+    // With refit, the training and early-stopping rows together.
+    let (ax, ay) = if refit {
         let rows: Vec<usize> = parts
             .train
             .iter()
@@ -163,9 +164,6 @@ pub fn train(
             .copied()
             .collect();
         take(data, &rows)
-    };
-    let (ax, ay) = if refit {
-        all_rows()
     } else {
         Default::default()
     };
