@@ -192,12 +192,13 @@ impl Ensemble {
         }
         let scale = 1.0 / models.len() as f32;
         let mut out = Ensemble {
+            kind: first.kind,
+            depth: first.depth,
             base: models.iter().map(|m| m.base).sum::<f32>() * scale,
             feature: Vec::new(),
             threshold: Vec::new(),
             node_value: Vec::new(),
             leaf: Vec::new(),
-            ..first.clone()
         };
         for m in models {
             out.feature.extend_from_slice(&m.feature);
