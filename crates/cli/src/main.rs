@@ -98,6 +98,10 @@ struct DemoArgs {
     /// Records per batch in each stage, as an event source mapping's `BatchSize`.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     batch_size: u64,
+    /// Threads of the in-process pipeline, each with its own share of the customers
+    /// (default: one per core). Ignored with --broker.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: Option<u16>,
     /// Alert on `review` as well as `block`.
     #[arg(long)]
     alert_on_review: bool,

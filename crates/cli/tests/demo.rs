@@ -2,7 +2,7 @@
 //! transaction is archived exactly once, with an outcome, and every `block` has exactly one
 //! masked alert in the outbox.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -153,6 +153,62 @@ fn demo_archives_every_transaction_and_alerts_each_block_masked() {
         "{stdout}"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Each archived record's decision by event id: outcome, scores, reasons (the timings vary).
+fn decisions(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for object in files(&dir.join("archive/processed")) {
+        for line in std::fs::read_to_string(object).unwrap().lines() {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            let fd = &record["fd"];
+            let decision = format!(
+                "{} {} {} {}",
+                fd["outcome"], fd["model_scores"], fd["rule_results"], fd["reasons"]
+            );
+            out.insert(record["event_id"].as_str().unwrap().to_owned(), decision);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_number_of_in_process_workers_changes_no_decision() {
+    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
+        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
+    let mut seen = Vec::new();
+    for workers in ["1", "3"] {
+        let dir = out_dir(&format!("workers-{workers}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args([
+                "demo",
+                "--count",
+                "3000",
+                "--seed",
+                "12",
+                "--documents",
+                "0",
+            ])
+            .args(["--workers", workers, "--out"])
+            .arg(&dir)
+            .env("VIGIL_MODEL_DIR", &model)
+            .output()
+            .unwrap();
+        let stdout = succeeded(&out);
+        assert!(
+            stdout.contains(&format!("in process on {workers} threads")),
+            "{stdout}"
+        );
+        check_results(&dir, 3000);
+        seen.push(decisions(&dir));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    // A customer's transactions stay on one worker, in order, whatever the count.
+    assert_eq!(seen[0].len(), 3000);
+    assert!(
+        seen[0] == seen[1],
+        "decisions differ between 1 and 3 workers"
+    );
 }
 
 fn free_port() -> u16 {
