@@ -94,7 +94,7 @@ fn scorer() -> Result<ScoreStage> {
 
 pub async fn run(args: &DemoArgs) -> Result<()> {
     let customers = default_customers()?;
-    let settings = args.generator.config();
+    let settings = args.generator.config(args.count);
     let count = args.count as usize;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;

@@ -7,7 +7,7 @@ use crate::GenerateArgs;
 
 pub fn run(args: &GenerateArgs) -> Result<()> {
     let customers = default_customers()?;
-    let generator = Generator::new(&customers, &args.generator.config())?;
+    let generator = Generator::new(&customers, &args.generator.config(args.count))?;
     let mut out = BufWriter::new(std::io::stdout().lock());
     let written = generator.take(args.count as usize).try_for_each(|g| {
         serde_json::to_writer(&mut out, &g.transaction)?;

@@ -66,7 +66,8 @@ struct GeneratorArgs {
     /// Seed of the generator: the same seed gives the same records.
     #[arg(long)]
     seed: Option<u64>,
-    /// Event time of the first record (RFC 3339). Default: now, or 2024-01-01T00:00:00Z with --seed.
+    /// Event time of the first record (RFC 3339). Default: early enough that the run's
+    /// times end about now (mean gap 20 s), or 2024-01-01T00:00:00Z with --seed.
     #[arg(long)]
     start: Option<DateTime<Utc>>,
 }
@@ -122,8 +123,14 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 }
 
 impl GeneratorArgs {
-    fn config(&self) -> vigil_generator::GeneratorConfig {
+    /// The generator's settings for a run of `count` records.
+    fn config(&self, count: u64) -> vigil_generator::GeneratorConfig {
         let fixed_start = "2024-01-01T00:00:00Z".parse().expect("constant timestamp");
+        let defaults = vigil_generator::GeneratorConfig::default();
+        // A run that started now would be dated mostly in the future (a million records
+        // span eight months): it is placed to end about now instead.
+        let span =
+            chrono::Duration::milliseconds((count as f64 * defaults.mean_gap_secs * 1e3) as i64);
         vigil_generator::GeneratorConfig {
             fraud_rate: self.fraud_rate,
             seed: self.seed.unwrap_or_else(rand_seed),
@@ -131,10 +138,10 @@ impl GeneratorArgs {
                 if self.seed.is_some() {
                     fixed_start
                 } else {
-                    Utc::now()
+                    Utc::now() - span
                 }
             }),
-            ..Default::default()
+            ..defaults
         }
     }
 }
@@ -170,5 +177,39 @@ fn main() -> Result<()> {
             std::process::exit(code)
         }
         Command::Report(args) => tokio::runtime::Runtime::new()?.block_on(reports::report(&args)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(seed: Option<u64>, start: Option<&str>) -> GeneratorArgs {
+        GeneratorArgs {
+            fraud_rate: 0.05,
+            seed,
+            start: start.map(|s| s.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn an_unseeded_run_is_dated_to_end_about_now() {
+        let count = 1_000_000;
+        let config = args(None, None).config(count);
+        let end =
+            config.start + chrono::Duration::seconds((count as f64 * config.mean_gap_secs) as i64);
+        assert!((end - Utc::now()).num_seconds().abs() < 60, "ends at {end}");
+        assert!(config.start < Utc::now() - chrono::Duration::days(200));
+    }
+
+    #[test]
+    fn a_seed_or_a_start_fixes_the_dates() {
+        let fixed: DateTime<Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(args(Some(3), None).config(10).start, fixed);
+        let given = "2025-06-01T12:00:00Z";
+        assert_eq!(
+            args(None, Some(given)).config(10).start,
+            given.parse::<DateTime<Utc>>().unwrap()
+        );
     }
 }
