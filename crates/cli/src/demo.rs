@@ -247,7 +247,7 @@ fn policy(args: &DemoArgs) -> AlertPolicy {
 /// per partition would: a customer stays on one thread, so threads share no state, and each
 /// archives as a partition of its own. The stages hand records over as they are: in one
 /// process there is no wire format to go through. (One thread per topic partition, three on
-/// a 2-core VM, ran 8–27 % slower than one per core in four alternated pairs.)
+/// a 2-core VM, ran 17–24 % slower than one per core in four alternated pairs.)
 ///
 /// This thread plays the producer: it keys each transaction to its worker and hands it a
 /// batch as soon as one is full, so the stages start at once. (Moving the whole run into
