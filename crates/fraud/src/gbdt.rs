@@ -315,6 +315,7 @@ impl Ensemble {
     /// from gathers; `G` vectors walk at once so that their gathers overlap.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
+    #[inline]
     fn depthwise_leaves16<const G: usize>(
         &self,
         first: usize,
@@ -1085,25 +1086,31 @@ impl Explainer {
     #[target_feature(enable = "avx512f")]
     fn contributions_avx512(&self, row: &[f32; WIDTH]) -> [f32; N_FEATURES] {
         let e = &self.ensemble;
-        let block = std::cell::Cell::new((usize::MAX, [0u32; 32]));
-        let leaf = |tree: usize| {
-            let (mut from, mut leaves) = block.get();
-            if tree / 32 * 32 != from {
-                from = tree / 32 * 32;
-                let live = [0, 16].map(|g| live_lanes(e.trees().saturating_sub(from + g)));
-                // SAFETY: the CPU supports AVX-512F (the caller checked); each store
-                // writes 16 u32s to its half of an array of 32.
-                unsafe {
-                    let found = e.depthwise_leaves16::<2>(from, row, live);
-                    for (half, (_, leaves16)) in leaves.chunks_exact_mut(16).zip(found) {
-                        std::arch::x86_64::_mm512_storeu_si512(half.as_mut_ptr().cast(), leaves16);
+        // The leaves of 32 trees at a time, handed out four by four; the last trees (fewer
+        // than four) are walked alone.
+        let mut block = (usize::MAX, [0u32; 32]);
+        self.add_paths(
+            |first| {
+                let from = first / 32 * 32;
+                if block.0 != from {
+                    let live = [0, 16].map(|g| live_lanes(e.trees().saturating_sub(from + g)));
+                    // SAFETY: the CPU supports AVX-512F (the caller checked); each store
+                    // writes 16 u32s to its half of an array of 32.
+                    unsafe {
+                        let found = e.depthwise_leaves16::<2>(from, row, live);
+                        for (half, (_, leaves)) in block.1.chunks_exact_mut(16).zip(found) {
+                            std::arch::x86_64::_mm512_storeu_si512(
+                                half.as_mut_ptr().cast(),
+                                leaves,
+                            );
+                        }
                     }
+                    block.0 = from;
                 }
-                block.set((from, leaves));
-            }
-            leaves[tree % 32] as usize
-        };
-        self.add_paths(|first| std::array::from_fn(|j| leaf(first + j)), leaf)
+                std::array::from_fn(|j| block.1[first % 32 + j] as usize)
+            },
+            |tree| e.depthwise_leaves::<1>(tree, row)[0],
+        )
     }
 
     /// Contributions of many rows: with depth-6 depthwise trees on AVX2, the leaves come
