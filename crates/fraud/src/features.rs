@@ -34,8 +34,10 @@ pub const FEATURE_NAMES: [&str; N_FEATURES] = [
     "hour_share",
     "categories_24h",
     "amount_vs_max",
+    "night_24h",
+    "large_7d",
 ];
-pub const N_FEATURES: usize = 22;
+pub const N_FEATURES: usize = 24;
 
 pub type Features = [f32; N_FEATURES];
 
@@ -91,6 +93,12 @@ const RING: usize = 32;
 const SEEN: usize = 8;
 const HOUR: i64 = 3_600;
 const DAY: i64 = 24 * HOUR;
+/// Night hours (UTC) for `night_24h`: 22:00 to 03:59.
+fn at_night(time: i64) -> bool {
+    !(4..22).contains(&(time.rem_euclid(DAY) / HOUR))
+}
+/// A transaction over this many times the customer's mean counts as large in `large_7d`.
+const LARGE: f64 = 3.0;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 struct Recent {
@@ -196,6 +204,9 @@ impl EntityState {
         // Windows over the recent ring; events later than this one (out of order) are not its past.
         let (mut c1, mut a1, mut c24, mut a24, mut c7, mut a7) =
             (0f32, 0f32, 0f32, 0f32, 0f32, 0f32);
+        // A fraud burst repeats itself: night-time and large purchases, one after another.
+        let (mut night24, mut large7) = (0f32, 0f32);
+        let large = (self.mean * LARGE) as f32;
         let mut categories_24h = 1u32 << category.min(31);
         let filled = (self.count as usize).min(RING);
         for r in &self.recent[..filled] {
@@ -205,9 +216,11 @@ impl EntityState {
             }
             c7 += 1.0;
             a7 += r.amount;
+            large7 += f32::from(r.amount > large);
             if age < DAY {
                 c24 += 1.0;
                 a24 += r.amount;
+                night24 += f32::from(at_night(r.time));
                 categories_24h |= 1 << r.category.min(31);
                 if age < HOUR {
                     c1 += 1.0;
@@ -270,6 +283,8 @@ impl EntityState {
             hour_share,
             categories_24h.count_ones() as f32,
             vs_max,
+            night24,
+            large7,
         ]
     }
 
@@ -447,6 +462,40 @@ mod tests {
             (0.0, 0.0, 6.0)
         );
         assert_eq!(f(&y, "new_ip"), 0.0);
+    }
+
+    #[test]
+    fn bursts_count_earlier_night_and_large_transactions() {
+        let mut s = EntityState::default();
+        let midnight = 1_700_006_400; // 2023-11-15T00:00:00Z
+        assert_eq!(midnight % DAY, 0);
+        // A week of daytime purchases of 20, then a night of large ones.
+        for day in 1..=6 {
+            s.observe(&event(
+                midnight - day * DAY + 12 * HOUR,
+                20.0,
+                "1.1.1.1",
+                "home",
+            ));
+        }
+        let first = s.observe(&event(midnight - 2 * HOUR, 400.0, "1.1.1.1", "home"));
+        assert_eq!((f(&first, "night_24h"), f(&first, "large_7d")), (0.0, 0.0));
+        s.observe(&event(midnight + HOUR, 20.0, "1.1.1.1", "home"));
+        let x = s.observe(&event(midnight + 3 * HOUR, 500.0, "1.1.1.1", "home"));
+        // 22:00 and 01:00 were at night; only the 400 was over 3x the mean (~67) then.
+        assert_eq!(f(&x, "night_24h"), 2.0);
+        assert_eq!(f(&x, "large_7d"), 1.0);
+        // Two days on, the night has left the 24 h window, the large one not the week's.
+        let y = s.describe(&event(
+            midnight + 2 * DAY + 12 * HOUR,
+            20.0,
+            "1.1.1.1",
+            "home",
+        ));
+        assert_eq!((f(&y, "night_24h"), f(&y, "large_7d")), (0.0, 2.0));
+        assert!(at_night(midnight + 22 * HOUR) && at_night(midnight + 3 * HOUR + 3_599));
+        assert!(!at_night(midnight + 4 * HOUR) && !at_night(midnight + 21 * HOUR + 3_599));
+        assert!(at_night(-1), "times before 1970 wrap the same way");
     }
 
     #[test]

@@ -203,6 +203,14 @@ fn describe(feature: usize, x: &Features, e: &Event) -> String {
         "categories_24h" => format!("{} categories in the last 24 h", v as u64),
         "amount_vs_max" if v < 0.0 => "no spending history".into(),
         "amount_vs_max" => format!("amount {v:.1}x the customer's largest so far"),
+        "night_24h" => format!(
+            "{} night-time transactions (22:00-04:00 UTC) in the last 24 h",
+            v as u64
+        ),
+        "large_7d" => format!(
+            "{} large transactions (over 3x the customer's mean) in the last 7 days",
+            v as u64
+        ),
         other => other.replace('_', " "),
     }
 }
