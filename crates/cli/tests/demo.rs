@@ -84,6 +84,12 @@ fn check_results(dir: &Path, count: usize) {
     }
 }
 
+/// The imported NER model the documents half of the demo needs.
+fn model_dir() -> String {
+    std::env::var("VIGIL_TEST_MODEL_DIR")
+        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh")
+}
+
 fn out_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("vigil-demo-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -105,8 +111,7 @@ fn succeeded(out: &Output) -> String {
 #[test]
 fn demo_archives_every_transaction_and_alerts_each_block_masked() {
     let dir = out_dir("in-process");
-    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
-        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
+    let model = model_dir();
     let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args([
             "demo",
@@ -174,22 +179,13 @@ fn decisions(dir: &Path) -> BTreeMap<String, String> {
 
 #[test]
 fn the_number_of_in_process_workers_changes_no_decision() {
-    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
-        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
+    let model = model_dir();
     let mut seen = Vec::new();
     for workers in ["1", "3"] {
         let dir = out_dir(&format!("workers-{workers}"));
         let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .args([
-                "demo",
-                "--count",
-                "3000",
-                "--seed",
-                "12",
-                "--documents",
-                "0",
-            ])
-            .args(["--workers", workers, "--out"])
+            .args(["demo", "--count", "3000", "--seed", "12"])
+            .args(["--documents", "0", "--workers", workers, "--out"])
             .arg(&dir)
             .env("VIGIL_MODEL_DIR", &model)
             .output()
