@@ -283,15 +283,7 @@ impl Ensemble {
         let trees = self.trees();
         let mut sum = _mm512_setzero_ps();
         for first in (0..trees).step_by(32) {
-            let live = [
-                live_lanes(trees - first),
-                live_lanes(trees.saturating_sub(first + 16)),
-            ];
-            for ((at, leaves), live) in self
-                .depthwise_leaves16::<2>(first, &row, live)
-                .into_iter()
-                .zip(live)
-            {
+            for (at, leaves, live) in self.depthwise_leaves16::<2>(first, &row) {
                 // SAFETY: live lanes index leaf `leaves` of their tree, within the leaf
                 // array (`validate` checked its length); dead lanes load nothing.
                 let values = unsafe {
@@ -309,8 +301,9 @@ impl Ensemble {
     }
 
     /// The leaves (as indices within their trees) that the depthwise trees
-    /// `first..first + 16·G` send `row` to, one tree per lane of `G` vectors, for the `live`
-    /// lanes; and each lane's tree's offset in the split and leaf arrays. The row's value
+    /// `first..first + 16·G` send `row` to, one tree per lane of `G` vectors; with each
+    /// lane's tree's offset in the split and leaf arrays, and the vector's live lanes (those
+    /// with a tree; the others load nothing). The row's value
     /// for each lane's split comes from a permute of the row (two registers), the split
     /// from gathers; `G` vectors walk at once so that their gathers overlap.
     #[cfg(target_arch = "x86_64")]
@@ -320,10 +313,15 @@ impl Ensemble {
         &self,
         first: usize,
         row: &[f32; WIDTH],
-        live: [std::arch::x86_64::__mmask16; G],
-    ) -> [(std::arch::x86_64::__m512i, std::arch::x86_64::__m512i); G] {
+    ) -> [(
+        std::arch::x86_64::__m512i,
+        std::arch::x86_64::__m512i,
+        std::arch::x86_64::__mmask16,
+    ); G] {
         use std::arch::x86_64::*;
         let nodes = self.internal() + 1;
+        let live: [__mmask16; G] =
+            std::array::from_fn(|g| live_lanes(self.trees().saturating_sub(first + 16 * g)));
         let internal = _mm512_set1_epi32(self.internal() as i32);
         let (one, feature_mask) = (_mm512_set1_epi32(1), _mm512_set1_epi32(WIDTH as i32 - 1));
         let lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -374,6 +372,7 @@ impl Ensemble {
             (
                 at[g],
                 _mm512_and_si512(_mm512_sub_epi32(node[g], internal), internal),
+                live[g],
             )
         })
     }
@@ -1061,7 +1060,7 @@ impl Explainer {
             );
         }
         #[cfg(target_arch = "x86_64")]
-        if e.kind == TreeKind::Depthwise && std::arch::is_x86_feature_detected!("avx512f") {
+        if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU supports AVX-512F, checked just above.
             return unsafe { self.contributions_avx512(&row) };
         }
@@ -1071,11 +1070,10 @@ impl Explainer {
     /// [`Explainer::contributions`] of depthwise trees without AVX-512.
     fn contributions_portable(&self, row: &[f32; WIDTH]) -> [f32; N_FEATURES] {
         let e = &self.ensemble;
-        let row = *row;
         // Four trees walked together, as in prediction, then their paths added.
         self.add_paths(
-            |first| e.depthwise_leaves::<4>(first, &row),
-            |tree| e.depthwise_leaves::<1>(tree, &row)[0],
+            |first| e.depthwise_leaves::<4>(first, row),
+            |tree| e.depthwise_leaves::<1>(tree, row)[0],
         )
     }
 
@@ -1086,19 +1084,17 @@ impl Explainer {
     #[target_feature(enable = "avx512f")]
     fn contributions_avx512(&self, row: &[f32; WIDTH]) -> [f32; N_FEATURES] {
         let e = &self.ensemble;
-        // The leaves of 32 trees at a time, handed out four by four; the last trees (fewer
-        // than four) are walked alone.
+        // The last trees (fewer than four) are walked alone.
         let mut block = (usize::MAX, [0u32; 32]);
         self.add_paths(
             |first| {
                 let from = first / 32 * 32;
                 if block.0 != from {
-                    let live = [0, 16].map(|g| live_lanes(e.trees().saturating_sub(from + g)));
                     // SAFETY: the CPU supports AVX-512F (the caller checked); each store
                     // writes 16 u32s to its half of an array of 32.
                     unsafe {
-                        let found = e.depthwise_leaves16::<2>(from, row, live);
-                        for (half, (_, leaves)) in block.1.chunks_exact_mut(16).zip(found) {
+                        let found = e.depthwise_leaves16::<2>(from, row);
+                        for (half, (_, leaves, _)) in block.1.chunks_exact_mut(16).zip(found) {
                             std::arch::x86_64::_mm512_storeu_si512(
                                 half.as_mut_ptr().cast(),
                                 leaves,
