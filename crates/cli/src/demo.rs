@@ -20,7 +20,7 @@ use vigil_fraud::rules::Rules;
 use vigil_fraud::scorer::Scorer;
 use vigil_generator::{Generated, Generator, default_customers};
 use vigil_kafka::{
-    GroupReader, KafkaConfig, KeyedProducer, ReadMessage, end_offsets, ensure_topic,
+    GroupReader, KafkaConfig, KeyedProducer, ReadMessage, end_offsets, ensure_topics,
 };
 use vigil_pipeline::alert::AlertPolicy;
 use vigil_pipeline::batch::{self, Record};
@@ -38,6 +38,9 @@ const ARCHIVE_BUCKET: &str = "archive";
 const IN_FLIGHT: usize = 8;
 /// How long a stage keeps re-sending what the broker did not acknowledge.
 const DELIVERY_BUDGET: Duration = Duration::from_secs(300);
+/// How long a stage's poll waits for a first record: how late it may notice that no more
+/// are due.
+const POLL_WAIT: Duration = Duration::from_millis(50);
 /// A stage that gets nothing for this long while records are still due gives up.
 const IDLE_LIMIT: Duration = Duration::from_secs(180);
 /// After this long without progress in any stage, the demo says it is waiting.
@@ -105,6 +108,12 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         args.out.display()
     );
 
+    // The broker first: an absent one is reported before any work, and its set-up is not
+    // counted as the pipeline's time.
+    let link = match &args.broker {
+        Some(broker) => Some(connect(args, broker).await?),
+        None => None,
+    };
     let progress = bar(count, "generate");
     let generated: Vec<Generated> = Generator::new(&customers, &settings)?
         .take(count)
@@ -128,14 +137,18 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     )];
 
     let began = Instant::now();
-    let tally = match &args.broker {
-        Some(broker) => {
+    let tally = match (&args.broker, link) {
+        (Some(broker), Some(link)) => {
             lines.push(format!(
                 "stages                  through the broker on {broker}: a producer and the consumer groups score, alert, archive"
             ));
-            through_broker(args, broker, generated).await?
+            lines.push(format!(
+                "broker set-up           {:.2} s before the run (topics, producer, where the topics end)",
+                link.took.as_secs_f64()
+            ));
+            through_broker(args, link, generated).await?
         }
-        None => {
+        _ => {
             lines.push(format!(
                 "stages                  in process on {} threads (pass --broker HOST:PORT to go through Kafka)",
                 workers(args)
@@ -477,8 +490,11 @@ fn consume(
         }
         Ok(())
     };
-    while seen < due() {
-        let messages = match reader.poll_batch(source.batch_size, Duration::from_millis(200)) {
+    // Records handed to `handle`: once all that are due are in, the stage stops reading and
+    // finishes, rather than waiting out one more empty poll.
+    let mut taken = 0;
+    while taken < due() {
+        let messages = match reader.poll_batch(source.batch_size, POLL_WAIT) {
             Ok(m) => m,
             Err(e) => {
                 say(progress, &format!("{}: {e}; retrying", source.group));
@@ -506,6 +522,7 @@ fn consume(
         }
         idle_since = Instant::now();
         let positions: Vec<(i32, i64)> = messages.iter().map(|m| (m.partition, m.offset)).collect();
+        taken += messages.len();
         in_flight.push_back(Handled {
             in_flight: handle(to_records(&source.topic, messages))?,
             positions,
@@ -528,8 +545,23 @@ fn due(processed: &AtomicUsize, bar: &ProgressBar) -> usize {
     n
 }
 
-/// A producer and three consumer groups at once, through the broker.
-async fn through_broker(args: &DemoArgs, broker: &str, generated: Vec<Generated>) -> Result<Tally> {
+/// A run's link to the broker, set up before the transactions are generated, so that the
+/// pipeline's time is the pipeline's.
+struct BrokerLink {
+    config: KafkaConfig,
+    /// Shared by the producer and the scoring stage. Made first: an idempotent producer
+    /// asks the broker for its id before it sends anything, which took up to 1 s here.
+    producer: Arc<KeyedProducer>,
+    /// Where both topics ended when the run began: its consumer groups start there.
+    transactions_end: vigil_kafka::StartOffsets,
+    processed_end: vigil_kafka::StartOffsets,
+    took: Duration,
+}
+
+/// Checks that the broker answers, makes the topics and the producer, and finds where the
+/// topics end.
+async fn connect(args: &DemoArgs, broker: &str) -> Result<BrokerLink> {
+    let began = Instant::now();
     let config = KafkaConfig::new(broker).context("--broker")?;
     // librdkafka would retry an absent broker quietly for minutes: ask once, plainly.
     let reachable = config.bootstrap_servers.split(',').any(|server| {
@@ -541,27 +573,49 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: Vec<Generated>
     if !reachable {
         bail!("no broker answers at {broker}: start the local one with infra/stack.sh start");
     }
-    for (topic, partitions) in [
-        (args.topic.as_str(), PARTITIONS),
-        (PROCESSED_TOPIC, PARTITIONS),
-        (DEAD_LETTER_TOPIC, 1),
-    ] {
-        ensure_topic(&config, topic, partitions)
-            .await
-            .with_context(|| {
-                format!("is a Kafka-protocol broker listening on {broker}? (infra/stack.sh start)")
-            })?;
-    }
-    // Each run has its own consumer groups, starting where the topics end now.
-    let run = format!("{:x}", Utc::now().timestamp_millis());
-    // Where both topics end now, looked up at once (each lookup waits out a quiet moment).
+    let producer = Arc::new(KeyedProducer::new(&config)?);
+    ensure_topics(
+        &config,
+        &[
+            (args.topic.as_str(), PARTITIONS),
+            (PROCESSED_TOPIC, PARTITIONS),
+            (DEAD_LETTER_TOPIC, 1),
+        ],
+    )
+    .await
+    .with_context(|| {
+        format!("is a Kafka-protocol broker listening on {broker}? (infra/stack.sh start)")
+    })?;
+    // Both looked up at once (each lookup waits out a quiet moment).
     let (transactions_end, processed_end) = std::thread::scope(|s| {
         let transactions = s.spawn(|| end_offsets(&config, &args.topic));
         let processed = end_offsets(&config, PROCESSED_TOPIC);
         (transactions.join(), processed)
     });
-    let transactions_end = transactions_end.expect("the end offset lookup panicked")?;
-    let processed_end = processed_end?;
+    Ok(BrokerLink {
+        transactions_end: transactions_end.expect("the end offset lookup panicked")?,
+        processed_end: processed_end?,
+        config,
+        producer,
+        took: began.elapsed(),
+    })
+}
+
+/// A producer and three consumer groups at once, through the broker.
+async fn through_broker(
+    args: &DemoArgs,
+    link: BrokerLink,
+    generated: Vec<Generated>,
+) -> Result<Tally> {
+    let BrokerLink {
+        config,
+        producer,
+        transactions_end,
+        processed_end,
+        ..
+    } = link;
+    // Each run has its own consumer groups, starting where the topics ended.
+    let run = format!("{:x}", Utc::now().timestamp_millis());
     let source = |stage: &str, topic: &str, start: &vigil_kafka::StartOffsets| Source {
         start: start.clone(),
         config: config.clone(),
@@ -584,10 +638,9 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: Vec<Generated>
     let processed_due = Arc::new(AtomicUsize::new(usize::MAX));
     let runtime = tokio::runtime::Handle::current();
 
-    let producer = {
-        let (config, topic, bar) = (config.clone(), args.topic.clone(), produce_bar.clone());
+    let producing = {
+        let (producer, topic, bar) = (producer.clone(), args.topic.clone(), produce_bar.clone());
         tokio::spawn(async move {
-            let producer = KeyedProducer::new(&config)?;
             let began = Instant::now();
             // Encoded a chunk at a time: no second copy of the whole run in memory.
             for chunk in generated.chunks(5_000) {
@@ -617,7 +670,6 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: Vec<Generated>
             (processed_due.clone(), score_bar.clone(), runtime.clone());
         tokio::task::spawn_blocking(move || -> Result<(Tally, Duration)> {
             let mut stage = scorer()?;
-            let producer = Arc::new(KeyedProducer::new(&score_source.config)?);
             let mut tally = Tally::default();
             let began = Instant::now();
             let mut processed = 0;
@@ -725,7 +777,7 @@ async fn through_broker(args: &DemoArgs, broker: &str, generated: Vec<Generated>
             }
         })
     };
-    let produce_time = producer.await??;
+    let produce_time = producing.await??;
     let (mut tally, score_time) = scoring.await??;
     let (alert_read, alerts, alert_time) = alerting.await??;
     let (archive_read, objects, archived, archive_time) = archiving.await??;

@@ -8,10 +8,19 @@ use crate::{Error, KafkaConfig};
 
 /// Creates `topic` with `partitions` partitions unless it exists already.
 pub async fn ensure_topic(config: &KafkaConfig, topic: &str, partitions: i32) -> Result<(), Error> {
+    ensure_topics(config, &[(topic, partitions)]).await
+}
+
+/// Creates each `(topic, partitions)` that does not exist yet, in one request: one client
+/// and one round trip however many topics there are.
+pub async fn ensure_topics(config: &KafkaConfig, topics: &[(&str, i32)]) -> Result<(), Error> {
     let admin: AdminClient<DefaultClientContext> = config.client_config().create()?;
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
-    let results = admin.create_topics([&new], &options).await?;
+    let new: Vec<NewTopic> = topics
+        .iter()
+        .map(|&(topic, partitions)| NewTopic::new(topic, partitions, TopicReplication::Fixed(1)))
+        .collect();
+    let results = admin.create_topics(&new, &options).await?;
     for result in results {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}

@@ -7,7 +7,7 @@ mod group;
 mod producer;
 mod reader;
 
-pub use admin::ensure_topic;
+pub use admin::{ensure_topic, ensure_topics};
 pub use config::KafkaConfig;
 pub use group::GroupReader;
 pub use producer::{DeliveryReport, KeyedProducer};

@@ -76,6 +76,10 @@ pub fn end_offsets(config: &KafkaConfig, topic: &str) -> Result<StartOffsets, Er
             waiting.insert(p);
         }
     }
+    if waiting.is_empty() {
+        // Every partition is empty: nothing to read, nothing to wait for.
+        return Ok(ends);
+    }
     consumer.assign(&assignment)?;
     let deadline = Instant::now() + END_SEARCH_TIMEOUT;
     loop {
@@ -106,8 +110,9 @@ pub fn end_offsets(config: &KafkaConfig, topic: &str) -> Result<StartOffsets, Er
 
 /// How long the search for the end offsets waits for the partitions' last records.
 const END_SEARCH_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long it waits for more once every partition has answered.
-const END_SEARCH_IDLE: Duration = Duration::from_millis(300);
+/// How long it waits for more once every partition has answered: ten of the consumers'
+/// fetch waits, while a partition's last batch comes whole in one fetch answer.
+const END_SEARCH_IDLE: Duration = Duration::from_millis(100);
 
 /// Reads every partition of `topic` from `start` until `expected` messages have arrived,
 /// or fails after `timeout`; `progress` is told the count as messages arrive. Assigns
