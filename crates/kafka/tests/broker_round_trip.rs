@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use vigil_core::Transaction;
 use vigil_generator::{Generator, GeneratorConfig, default_customers};
-use vigil_kafka::{GroupReader, KafkaConfig, KeyedProducer, ensure_topic, read_topic};
+use vigil_kafka::{
+    GroupReader, KafkaConfig, KeyedProducer, ensure_topic, ensure_topics, read_topic,
+};
 
 fn broker() -> KafkaConfig {
     let address = std::env::var("VIGIL_TEST_BROKER").expect(
@@ -96,7 +98,20 @@ async fn generated_records_round_trip_keyed_by_entity() {
 async fn reading_from_the_end_offsets_sees_only_new_records() {
     let config = broker();
     let topic = format!("vigil-test-ends-{}", uuid::Uuid::new_v4().simple());
-    ensure_topic(&config, &topic, 3).await.unwrap();
+    let other = format!("{topic}-other");
+    ensure_topics(&config, &[(&topic, 3), (&other, 1)])
+        .await
+        .unwrap();
+    // New topics, made in one request, end where they begin: every partition at 0.
+    for (name, partitions) in [(&topic, 3), (&other, 1)] {
+        let (c, t) = (config.clone(), name.clone());
+        let ends = tokio::task::spawn_blocking(move || vigil_kafka::end_offsets(&c, &t))
+            .await
+            .unwrap()
+            .unwrap();
+        let expected: vigil_kafka::StartOffsets = (0..partitions).map(|p| (p, 0)).collect();
+        assert_eq!(ends, expected, "{name}");
+    }
     let producer = KeyedProducer::new(&config).unwrap();
     let records = |first: usize, n: usize| {
         (first..first + n).map(|i| (format!("c{}", i % 17), format!("{i}").into_bytes()))
