@@ -137,10 +137,11 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     )];
 
     let began = Instant::now();
-    let tally = match (&args.broker, link) {
-        (Some(broker), Some(link)) => {
+    let tally = match link {
+        Some(link) => {
             lines.push(format!(
-                "stages                  through the broker on {broker}: a producer and the consumer groups score, alert, archive"
+                "stages                  through the broker on {}: a producer and the consumer groups score, alert, archive",
+                link.config.bootstrap_servers
             ));
             lines.push(format!(
                 "broker set-up           {:.2} s before the run (topics, producer, where the topics end)",
@@ -148,7 +149,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             ));
             through_broker(args, link, generated).await?
         }
-        _ => {
+        None => {
             lines.push(format!(
                 "stages                  in process on {} threads (pass --broker HOST:PORT to go through Kafka)",
                 workers(args)
