@@ -93,12 +93,13 @@ const RING: usize = 32;
 const SEEN: usize = 8;
 const HOUR: i64 = 3_600;
 const DAY: i64 = 24 * HOUR;
-/// Night hours (UTC) for `night_24h`: 22:00 to 03:59.
+/// Day hours (UTC); the rest, 22:00 to 03:59, are night for `night_24h`.
+pub(crate) const DAYTIME: std::ops::Range<i64> = 4..22;
 fn at_night(time: i64) -> bool {
-    !(4..22).contains(&(time.rem_euclid(DAY) / HOUR))
+    !DAYTIME.contains(&(time.rem_euclid(DAY) / HOUR))
 }
 /// A transaction over this many times the customer's mean counts as large in `large_7d`.
-const LARGE: f64 = 3.0;
+pub(crate) const LARGE: f64 = 3.0;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 struct Recent {

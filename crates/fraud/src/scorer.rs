@@ -7,7 +7,7 @@ use chrono::DateTime;
 use vigil_core::FraudAssessment;
 
 use crate::features::{
-    CATEGORIES, EntityStore, FEATURE_NAMES, Features, N_FEATURES, category_code,
+    CATEGORIES, DAYTIME, EntityStore, FEATURE_NAMES, Features, LARGE, N_FEATURES, category_code,
 };
 use crate::gbdt::{Explainer, sigmoid};
 use crate::input::Event;
@@ -203,12 +203,13 @@ fn describe(feature: usize, x: &Features, e: &Event) -> String {
         "categories_24h" => format!("{} categories in the last 24 h", v as u64),
         "amount_vs_max" if v < 0.0 => "no spending history".into(),
         "amount_vs_max" => format!("amount {v:.1}x the customer's largest so far"),
+        // The words name the features' own limits, so that they cannot drift apart.
         "night_24h" => format!(
-            "{} night-time transactions (22:00-04:00 UTC) in the last 24 h",
-            v as u64
+            "{} night-time transactions ({:02}:00-{:02}:00 UTC) in the last 24 h",
+            v as u64, DAYTIME.end, DAYTIME.start
         ),
         "large_7d" => format!(
-            "{} large transactions (over 3x the customer's mean) in the last 7 days",
+            "{} large transactions (over {LARGE}x the customer's mean) in the last 7 days",
             v as u64
         ),
         other => other.replace('_', " "),
