@@ -6,8 +6,12 @@
 pub enum Error {
     #[error("not a PDF (no %PDF header)")]
     NotPdf,
-    #[error("the PDF is encrypted")]
-    Encrypted,
+    #[error("the PDF needs a password: it is encrypted with a user password")]
+    NeedsPassword,
+    #[error("the PDF is encrypted with a security handler this reader does not support: {0}")]
+    Encrypted(String),
+    #[error("the PDF uses the {0} filter, which this reader does not support")]
+    Filter(String),
     #[error("the PDF is damaged or truncated: {0}")]
     Damaged(String),
     #[error("the PDF has no pages")]

@@ -1,0 +1,356 @@
+//! The content stream walk: every glyph a page shows, with where it starts, how far it
+//! advances and which way its baseline runs, in device space. Form XObjects are
+//! followed (depth-limited, no cycles); graphics and text state are tracked only as far
+//! as placement needs.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Instant;
+
+use lopdf::content::Content;
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use super::fonts::Font;
+use super::{Limits, check_nesting, check_time, filters};
+use crate::Error;
+
+/// Deepest nesting of Form XObjects followed.
+const MAX_FORM_DEPTH: usize = 12;
+
+/// One shown glyph.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Glyph {
+    /// Origin on the page.
+    pub x: f32,
+    pub y: f32,
+    /// Advance along the baseline, in page units.
+    pub advance: f32,
+    /// Unit vector along the baseline.
+    pub ux: f32,
+    pub uy: f32,
+    /// Font size on the page.
+    pub size: f32,
+    /// Byte range of its text in [`Glyphs::text`]; empty for a space.
+    pub start: u32,
+    pub end: u32,
+}
+
+/// A page's glyphs and the text they share.
+#[derive(Default)]
+pub(super) struct Glyphs {
+    pub glyphs: Vec<Glyph>,
+    pub text: String,
+}
+
+/// Fonts read once per document, by object.
+pub(super) type FontCache = HashMap<ObjectId, Rc<Font>>;
+
+#[derive(Clone, Copy)]
+pub(super) struct Matrix(pub [f32; 6]);
+
+impl Matrix {
+    pub const IDENTITY: Matrix = Matrix([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+
+    /// `self` then `o`: the PDF convention, points are row vectors.
+    fn mul(self, o: Matrix) -> Matrix {
+        let (a, b) = (self.0, o.0);
+        Matrix([
+            a[0] * b[0] + a[1] * b[2],
+            a[0] * b[1] + a[1] * b[3],
+            a[2] * b[0] + a[3] * b[2],
+            a[2] * b[1] + a[3] * b[3],
+            a[4] * b[0] + a[5] * b[2] + b[4],
+            a[4] * b[1] + a[5] * b[3] + b[5],
+        ])
+    }
+
+    fn translate(tx: f32, ty: f32) -> Matrix {
+        Matrix([1.0, 0.0, 0.0, 1.0, tx, ty])
+    }
+
+    fn point(&self, x: f32, y: f32) -> (f32, f32) {
+        let m = self.0;
+        (x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5])
+    }
+
+    fn vector(&self, x: f32, y: f32) -> (f32, f32) {
+        let m = self.0;
+        (x * m[0] + y * m[2], x * m[1] + y * m[3])
+    }
+
+    fn from_operands(n: &[f32]) -> Option<Matrix> {
+        (n.len() == 6 && n.iter().all(|v| v.is_finite()))
+            .then(|| Matrix([n[0], n[1], n[2], n[3], n[4], n[5]]))
+    }
+}
+
+/// Graphics and text state that `q`/`Q` save and restore.
+#[derive(Clone)]
+struct State {
+    ctm: Matrix,
+    font: Option<Rc<Font>>,
+    size: f32,
+    char_spacing: f32,
+    word_spacing: f32,
+    scale: f32,
+    leading: f32,
+    rise: f32,
+}
+
+pub(super) struct Walk<'a> {
+    pub doc: &'a Document,
+    pub fonts: &'a mut FontCache,
+    pub budget: &'a mut usize,
+    pub deadline: Instant,
+    pub limits: &'a Limits,
+    pub out: Glyphs,
+    forms: Vec<ObjectId>,
+}
+
+impl<'a> Walk<'a> {
+    pub fn new(
+        doc: &'a Document,
+        fonts: &'a mut FontCache,
+        budget: &'a mut usize,
+        deadline: Instant,
+        limits: &'a Limits,
+    ) -> Self {
+        Walk {
+            doc,
+            fonts,
+            budget,
+            deadline,
+            limits,
+            out: Glyphs::default(),
+            forms: Vec::new(),
+        }
+    }
+
+    /// Walks one content stream (a page's, or a form's) with its resources.
+    pub fn run(&mut self, data: &[u8], resources: Option<&Dictionary>, ctm: Matrix) -> Result<(), Error> {
+        check_nesting(data, false)?;
+        let Ok(content) = Content::decode(data) else {
+            // Undecodable content: this stream has no readable text, the rest may.
+            return Ok(());
+        };
+        let mut state = State {
+            ctm,
+            font: None,
+            size: 10.0,
+            char_spacing: 0.0,
+            word_spacing: 0.0,
+            scale: 1.0,
+            leading: 0.0,
+            rise: 0.0,
+        };
+        let mut stack: Vec<State> = Vec::new();
+        let (mut tm, mut tlm) = (Matrix::IDENTITY, Matrix::IDENTITY);
+        let mut n = Vec::with_capacity(6);
+        for (i, op) in content.operations.iter().enumerate() {
+            if i % 4096 == 0 {
+                check_time(self.deadline, self.limits)?;
+            }
+            n.clear();
+            n.extend(op.operands.iter().filter_map(|o| o.as_float().ok()));
+            match op.operator.as_str() {
+                "q" if stack.len() < 256 => stack.push(state.clone()),
+                "Q" => {
+                    if let Some(saved) = stack.pop() {
+                        state = saved;
+                    }
+                }
+                "cm" => {
+                    if let Some(m) = Matrix::from_operands(&n) {
+                        state.ctm = m.mul(state.ctm);
+                    }
+                }
+                "BT" => {
+                    tm = Matrix::IDENTITY;
+                    tlm = Matrix::IDENTITY;
+                }
+                "Tf" => {
+                    let name = op.operands.first().and_then(|o| o.as_name().ok());
+                    state.font = name.and_then(|name| self.font(resources, name));
+                    if let Some(&s) = n.first() {
+                        state.size = s;
+                    }
+                }
+                "Tc" if !n.is_empty() => state.char_spacing = n[0],
+                "Tw" if !n.is_empty() => state.word_spacing = n[0],
+                "Tz" if !n.is_empty() => state.scale = n[0] / 100.0,
+                "TL" if !n.is_empty() => state.leading = n[0],
+                "Ts" if !n.is_empty() => state.rise = n[0],
+                "Td" | "TD" if n.len() == 2 => {
+                    if op.operator == "TD" {
+                        state.leading = -n[1];
+                    }
+                    tlm = Matrix::translate(n[0], n[1]).mul(tlm);
+                    tm = tlm;
+                }
+                "Tm" => {
+                    if let Some(m) = Matrix::from_operands(&n) {
+                        tlm = m;
+                        tm = tlm;
+                    }
+                }
+                "T*" => {
+                    tlm = Matrix::translate(0.0, -state.leading).mul(tlm);
+                    tm = tlm;
+                }
+                "Tj" | "TJ" | "'" | "\"" => {
+                    if op.operator == "\"" && n.len() >= 2 {
+                        state.word_spacing = n[0];
+                        state.char_spacing = n[1];
+                    }
+                    if op.operator == "'" || op.operator == "\"" {
+                        tlm = Matrix::translate(0.0, -state.leading).mul(tlm);
+                        tm = tlm;
+                    }
+                    let Some(font) = state.font.clone() else { continue };
+                    for operand in &op.operands {
+                        match operand {
+                            Object::String(bytes, _) => self.show(&font, &state, &mut tm, bytes),
+                            Object::Array(items) => {
+                                for item in items {
+                                    match item {
+                                        Object::String(bytes, _) => {
+                                            self.show(&font, &state, &mut tm, bytes)
+                                        }
+                                        other => {
+                                            if let Ok(k) = other.as_float() {
+                                                let shift = -k / 1000.0 * state.size;
+                                                tm = if font.vertical() {
+                                                    Matrix::translate(0.0, shift).mul(tm)
+                                                } else {
+                                                    Matrix::translate(shift * state.scale, 0.0).mul(tm)
+                                                };
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                "Do" => {
+                    if let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) {
+                        self.form(resources, name, state.ctm)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn font(&mut self, resources: Option<&Dictionary>, name: &[u8]) -> Option<Rc<Font>> {
+        let fonts = resource(self.doc, resources, b"Font")?;
+        let entry = fonts.get(name).ok()?;
+        match entry {
+            Object::Reference(id) => {
+                if let Some(font) = self.fonts.get(id) {
+                    return Some(font.clone());
+                }
+                let dict = self.doc.get_object(*id).ok()?.as_dict().ok()?;
+                let font = Rc::new(Font::load(self.doc, dict));
+                self.fonts.insert(*id, font.clone());
+                Some(font)
+            }
+            Object::Dictionary(dict) => Some(Rc::new(Font::load(self.doc, dict))),
+            _ => None,
+        }
+    }
+
+    /// Places the glyphs of one string and moves the text matrix past them.
+    fn show(&mut self, font: &Font, state: &State, tm: &mut Matrix, bytes: &[u8]) {
+        let vertical = font.vertical();
+        let size = state.size;
+        let out = &mut self.out;
+        font.decode(bytes, |code| {
+            let m = tm.mul(state.ctm);
+            let width = code.width * size;
+            let spacing = state.char_spacing + if code.word_space { state.word_spacing } else { 0.0 };
+            let (x, y) = m.point(0.0, state.rise);
+            let (ex, ey) = if vertical {
+                m.point(0.0, state.rise - width)
+            } else {
+                m.point(width * state.scale, state.rise)
+            };
+            let (vx, vy) = if vertical { m.vector(0.0, -1.0) } else { m.vector(1.0, 0.0) };
+            let len = (vx * vx + vy * vy).sqrt();
+            let (hx, hy) = if vertical { m.vector(1.0, 0.0) } else { m.vector(0.0, 1.0) };
+            let scale = (hx * hx + hy * hy).sqrt();
+            if len > 0.0 && len.is_finite() && x.is_finite() && y.is_finite() {
+                let start = out.text.len() as u32;
+                if !code.text.trim().is_empty() {
+                    out.text.push_str(code.text);
+                }
+                out.glyphs.push(Glyph {
+                    x,
+                    y,
+                    advance: ((ex - x) * vx + (ey - y) * vy) / len,
+                    ux: vx / len,
+                    uy: vy / len,
+                    size: (size.abs() * scale).max(0.01),
+                    start,
+                    end: out.text.len() as u32,
+                });
+            }
+            *tm = if vertical {
+                Matrix::translate(0.0, -(width + spacing)).mul(*tm)
+            } else {
+                Matrix::translate((width + spacing) * state.scale, 0.0).mul(*tm)
+            };
+        });
+    }
+
+    /// Follows `Do` into a Form XObject.
+    fn form(&mut self, resources: Option<&Dictionary>, name: &[u8], ctm: Matrix) -> Result<(), Error> {
+        let Some(xobjects) = resource(self.doc, resources, b"XObject") else {
+            return Ok(());
+        };
+        let Ok(&Object::Reference(id)) = xobjects.get(name) else {
+            return Ok(());
+        };
+        if self.forms.len() >= MAX_FORM_DEPTH || self.forms.contains(&id) {
+            return Ok(());
+        }
+        let doc = self.doc;
+        let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+            return Ok(());
+        };
+        if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
+            return Ok(());
+        }
+        let data = match filters::decode(stream, *self.budget) {
+            Ok(d) => d,
+            Err(Error::Filter(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        *self.budget = self.budget.saturating_sub(data.len());
+        let matrix = stream
+            .dict
+            .get(b"Matrix")
+            .and_then(Object::as_array)
+            .ok()
+            .and_then(|a| Matrix::from_operands(&a.iter().filter_map(|o| o.as_float().ok()).collect::<Vec<_>>()))
+            .unwrap_or(Matrix::IDENTITY);
+        let own = stream
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|o| doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_dict().ok());
+        self.forms.push(id);
+        let result = self.run(&data, own.or(resources), matrix.mul(ctm));
+        self.forms.pop();
+        result
+    }
+}
+
+/// A sub-dictionary of a resources dictionary (`/Font`, `/XObject`).
+fn resource<'d>(doc: &'d Document, resources: Option<&'d Dictionary>, key: &[u8]) -> Option<&'d Dictionary> {
+    let entry = resources?.get(key).ok()?;
+    doc.dereference(entry).ok()?.1.as_dict().ok()
+}

@@ -1,0 +1,205 @@
+//! Glyphs → text: words from the gaps between glyphs, lines from shared baselines, read
+//! top to bottom and left to right in the direction each line's text runs.
+//!
+//! A space is written where the producer drew a space glyph or left a gap wider than a
+//! fraction of the font size, never one per glyph: producers that place every glyph on
+//! its own (Chromium's Skia, many invoicing tools) then read as words, not letters.
+
+use super::content::Glyphs;
+
+/// A gap wider than this share of the font size is a word break (poppler uses 0.1).
+const WORD_GAP: f32 = 0.12;
+/// Glyphs further apart than this many font sizes on one baseline start a new run; the
+/// line is still put together from its runs.
+const RUN_GAP: f32 = 1.0;
+/// Baselines closer than this share of the font size are one line.
+const LINE_TOLERANCE: f32 = 0.4;
+
+/// A stretch of glyphs drawn one after another on one baseline.
+struct Run {
+    /// Which of the four directions the baseline runs in: 0 right, 1 up, 2 left, 3 down.
+    turn: u8,
+    x: f32,
+    y: f32,
+    end: f32,
+    size: f32,
+    text: String,
+    /// The run's last glyph was a space.
+    space_after: bool,
+}
+
+/// The page's text: one line per `\n`.
+pub(super) fn lay_out(page: &Glyphs) -> String {
+    let mut runs: Vec<Run> = Vec::new();
+    for g in &page.glyphs {
+        let turn = turn_of(g.ux, g.uy);
+        let (x, y) = rotate(turn, g.x, g.y);
+        let text = &page.text[g.start as usize..g.end as usize];
+        let space = text.is_empty();
+        let end = x + g.advance.max(0.0);
+        if let Some(run) = runs.last_mut() {
+            let same_line = run.turn == turn && (y - run.y).abs() <= run.size.min(g.size) * 0.3;
+            let gap = x - run.end;
+            let size = run.size.max(g.size);
+            if same_line && gap > -0.5 * size && gap < RUN_GAP * size {
+                if space {
+                    run.space_after = true;
+                } else {
+                    if (run.space_after || gap > WORD_GAP * size) && !run.text.ends_with(' ') {
+                        run.text.push(' ');
+                    }
+                    run.text.push_str(text);
+                    run.space_after = false;
+                }
+                run.end = run.end.max(end);
+                continue;
+            }
+        }
+        if space {
+            continue;
+        }
+        runs.push(Run {
+            turn,
+            x,
+            y,
+            end,
+            size: g.size,
+            text: text.to_string(),
+            space_after: false,
+        });
+    }
+    join_lines(runs)
+}
+
+fn turn_of(ux: f32, uy: f32) -> u8 {
+    if ux.abs() >= uy.abs() {
+        if ux >= 0.0 { 0 } else { 2 }
+    } else if uy > 0.0 {
+        1
+    } else {
+        3
+    }
+}
+
+/// Coordinates in which a baseline running in direction `turn` runs to the right.
+fn rotate(turn: u8, x: f32, y: f32) -> (f32, f32) {
+    match turn {
+        1 => (y, -x),
+        2 => (-x, -y),
+        3 => (-y, x),
+        _ => (x, y),
+    }
+}
+
+/// Groups runs into lines by baseline, top to bottom, each line left to right; lines of
+/// upright text first, then each other direction.
+fn join_lines(mut runs: Vec<Run>) -> String {
+    runs.sort_by(|a, b| {
+        a.turn
+            .cmp(&b.turn)
+            .then(b.y.total_cmp(&a.y))
+            .then(a.x.total_cmp(&b.x))
+    });
+    let mut lines: Vec<Vec<Run>> = Vec::new();
+    for run in runs {
+        match lines.last_mut() {
+            Some(line)
+                if line[0].turn == run.turn
+                    && (line[0].y - run.y).abs() <= (line[0].size * LINE_TOLERANCE).max(1.0) =>
+            {
+                line.push(run)
+            }
+            _ => lines.push(vec![run]),
+        }
+    }
+    let mut out = String::new();
+    for mut line in lines {
+        line.sort_by(|a, b| a.x.total_cmp(&b.x));
+        let mut prev: Option<&Run> = None;
+        for run in &line {
+            if let Some(p) = prev {
+                // The same text drawn twice at nearly the same place (fake bold).
+                if p.text == run.text && (run.x - p.x).abs() < 0.5 * run.size {
+                    continue;
+                }
+                let gap = run.x - p.end;
+                if (p.space_after || gap > WORD_GAP * p.size.min(run.size)) && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            out.push_str(&run.text);
+            prev = Some(run);
+        }
+        let trimmed = out.trim_end_matches(' ').len();
+        out.truncate(trimmed);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::content::Glyph;
+    use super::*;
+
+    /// Glyphs of `text` from `x` on baseline `y`, each `advance` wide, `gap` apart.
+    fn push(page: &mut Glyphs, text: &str, x: f32, y: f32, advance: f32, gap: f32) {
+        let mut at = x;
+        for c in text.chars() {
+            let start = page.text.len() as u32;
+            if c != ' ' {
+                page.text.push(c);
+            }
+            page.glyphs.push(Glyph {
+                x: at,
+                y,
+                advance,
+                ux: 1.0,
+                uy: 0.0,
+                size: 10.0,
+                start,
+                end: page.text.len() as u32,
+            });
+            at += advance + gap;
+        }
+    }
+
+    #[test]
+    fn glyphs_placed_one_by_one_read_as_words() {
+        let mut page = Glyphs::default();
+        // Letters 0.5 apart (kerning), words 3 apart: no space glyphs at all.
+        push(&mut page, "SSN", 10.0, 700.0, 6.0, 0.5);
+        push(&mut page, "123-45-6789", 40.0, 700.0, 6.0, 0.2);
+        assert_eq!(lay_out(&page), "SSN 123-45-6789\n");
+    }
+
+    #[test]
+    fn lines_group_by_baseline_and_order_by_x() {
+        let mut page = Glyphs::default();
+        // Written column by column, read row by row.
+        push(&mut page, "Name:", 50.0, 700.0, 5.0, 0.0);
+        push(&mut page, "SSN:", 50.0, 680.0, 5.0, 0.0);
+        push(&mut page, "Jane", 200.0, 700.5, 5.0, 0.0);
+        push(&mut page, "123", 200.0, 680.0, 5.0, 0.0);
+        assert_eq!(lay_out(&page), "Name: Jane\nSSN: 123\n");
+    }
+
+    #[test]
+    fn space_glyphs_and_rotated_lines() {
+        let mut page = Glyphs::default();
+        push(&mut page, "two words", 10.0, 500.0, 5.0, 0.0);
+        let start = page.text.len() as u32;
+        page.text.push_str("Up");
+        page.glyphs.push(Glyph {
+            x: 300.0,
+            y: 100.0,
+            advance: 12.0,
+            ux: 0.0,
+            uy: 1.0,
+            size: 10.0,
+            start,
+            end: page.text.len() as u32,
+        });
+        assert_eq!(lay_out(&page), "two words\nUp\n");
+    }
+}

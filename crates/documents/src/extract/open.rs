@@ -1,0 +1,196 @@
+//! Opening a file as viewers do: lopdf parses it; when its cross-reference table or
+//! trailer is broken, the table is rebuilt by scanning for `N G obj` headers (what
+//! poppler and pdf.js do) and appended, so that lopdf reads the repaired file. Files
+//! encrypted with the standard security handler open with the empty user password
+//! (lopdf's RC4 and AES, revisions 2–6); a real user password is said plainly.
+
+use std::collections::BTreeMap;
+
+use lopdf::Document;
+use regex::bytes::Regex;
+use std::sync::LazyLock;
+
+use crate::Error;
+
+pub(super) fn load(bytes: &[u8]) -> Result<Document, Error> {
+    let doc = match Document::load_mem(bytes) {
+        Ok(doc) if doc.page_iter().next().is_some() => doc,
+        first => {
+            let repaired = rebuild_xref(bytes).and_then(|b| Document::load_mem(&b).ok());
+            match (repaired, first) {
+                (Some(doc), _) if doc.page_iter().next().is_some() => doc,
+                (_, Ok(doc)) => doc,
+                (_, Err(e)) => return Err(Error::Damaged(e.to_string())),
+            }
+        }
+    };
+    if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
+        return Err(match doc.authenticate_password("") {
+            Err(lopdf::Error::Decryption(lopdf::encryption::DecryptionError::IncorrectPassword)) => {
+                Error::NeedsPassword
+            }
+            Err(e) => Error::Encrypted(e.to_string()),
+            Ok(()) => Error::Encrypted("the empty password opens it, but its objects could not be decrypted".into()),
+        });
+    }
+    Ok(doc)
+}
+
+static OBJECT_HEADER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u)(?:^|[\r\n\s])(\d{1,10})\s+(\d{1,5})\s+obj\b").expect("a valid pattern"));
+static TRAILER_REF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)/(Root|Encrypt|Info)\s*(\d{1,10})\s+(\d{1,5})\s+R").expect("a valid pattern")
+});
+static TRAILER_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u)/ID\s*\[\s*(<[0-9A-Fa-f\s]*>|\([^)]*\))\s*(<[0-9A-Fa-f\s]*>|\([^)]*\))\s*\]").expect("a valid pattern"));
+static CATALOG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)/Type\s*/Catalog\b").expect("a valid pattern"));
+
+/// The file with a new cross-reference table and trailer appended, built from the
+/// objects found by scanning; `None` when no object or no catalog is found. A later
+/// definition of an object replaces an earlier one, as in an incremental update.
+fn rebuild_xref(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut objects: BTreeMap<u32, (u16, usize)> = BTreeMap::new();
+    let mut catalog = None;
+    let headers: Vec<(u32, u16, usize)> = OBJECT_HEADER
+        .captures_iter(bytes)
+        .filter_map(|c| {
+            let num = std::str::from_utf8(&c[1]).ok()?.parse().ok()?;
+            let generation = std::str::from_utf8(&c[2]).ok()?.parse().ok()?;
+            Some((num, generation, c.get(1)?.start()))
+        })
+        .collect();
+    for (i, &(num, generation, offset)) in headers.iter().enumerate() {
+        objects.insert(num, (generation, offset));
+        let end = headers.get(i + 1).map_or(bytes.len(), |h| h.2);
+        let body = &bytes[offset..end];
+        // Only the object's dictionary, not stream data, is searched for the type.
+        let head = &body[..body.len().min(4096)];
+        if CATALOG.is_match(head) {
+            catalog = Some((num, generation));
+        }
+    }
+    // The trailer's own references, where any survive, win over the scan's guess.
+    let (mut root, mut encrypt, mut info, mut id) = (None, None, None, None);
+    if let Some(at) = find_last(bytes, b"trailer") {
+        let tail = &bytes[at..];
+        for c in TRAILER_REF.captures_iter(tail) {
+            let reference = format!(
+                "{} {} R",
+                String::from_utf8_lossy(&c[2]),
+                String::from_utf8_lossy(&c[3])
+            );
+            match &c[1] {
+                b"Root" => root = Some(reference),
+                b"Encrypt" => encrypt = Some(reference),
+                _ => info = Some(reference),
+            }
+        }
+    }
+    if let Some(c) = TRAILER_ID.captures_iter(bytes).last() {
+        id = Some(format!("[{} {}]", String::from_utf8_lossy(&c[1]), String::from_utf8_lossy(&c[2])));
+    }
+    if encrypt.is_none() {
+        // An encryption dictionary is recognisable by its handler entry.
+        for (&num, &(generation, offset)) in &objects {
+            let head = &bytes[offset..bytes.len().min(offset + 512)];
+            if find_last(head, b"/Filter/Standard").is_some() || find_last(head, b"/Filter /Standard").is_some() {
+                encrypt = Some(format!("{num} {generation} R"));
+            }
+        }
+    }
+    let root = root
+        .filter(|r| {
+            r.split(' ')
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| objects.contains_key(&n))
+        })
+        .or_else(|| catalog.map(|(n, g)| format!("{n} {g} R")))?;
+    let size = objects.keys().next_back()? + 1;
+
+    let mut out = bytes.to_vec();
+    out.extend_from_slice(b"\n");
+    let xref_at = out.len();
+    out.extend_from_slice(b"xref\n0 1\n0000000000 65535 f \n");
+    // Subsections of consecutive object numbers.
+    let numbers: Vec<u32> = objects.keys().copied().collect();
+    let mut i = 0;
+    while i < numbers.len() {
+        let mut j = i;
+        while j + 1 < numbers.len() && numbers[j + 1] == numbers[j] + 1 {
+            j += 1;
+        }
+        out.extend_from_slice(format!("{} {}\n", numbers[i], j - i + 1).as_bytes());
+        for n in &numbers[i..=j] {
+            let (generation, offset) = objects[n];
+            out.extend_from_slice(format!("{offset:010} {generation:05} n \n").as_bytes());
+        }
+        i = j + 1;
+    }
+    let mut trailer = format!("trailer\n<< /Size {size} /Root {root}");
+    for (key, value) in [("Encrypt", encrypt), ("Info", info), ("ID", id)] {
+        if let Some(v) = value {
+            trailer.push_str(&format!(" /{key} {v}"));
+        }
+    }
+    trailer.push_str(&format!(" >>\nstartxref\n{xref_at}\n%%EOF\n"));
+    out.extend_from_slice(trailer.as_bytes());
+    Some(out)
+}
+
+fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::dictionary;
+
+    fn tiny_pdf() -> Vec<u8> {
+        let mut doc = Document::with_version("1.4");
+        let pages = doc.new_object_id();
+        let content = doc.add_object(lopdf::Stream::new(
+            dictionary! {},
+            b"BT /F1 12 Tf 72 700 Td (Hello) Tj ET".to_vec(),
+        ));
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        });
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "Contents" => content,
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        });
+        doc.objects.insert(
+            pages,
+            lopdf::Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).expect("writing to memory");
+        out
+    }
+
+    #[test]
+    fn a_file_without_its_xref_and_trailer_is_rebuilt() {
+        let good = tiny_pdf();
+        let cut = find_last(&good, b"xref").unwrap();
+        let broken = &good[..cut];
+        assert!(Document::load_mem(broken).is_err());
+        let doc = load(broken).unwrap();
+        assert_eq!(doc.page_iter().count(), 1);
+    }
+
+    #[test]
+    fn a_wrong_startxref_is_rebuilt() {
+        let mut bad = tiny_pdf();
+        let at = find_last(&bad, b"startxref").unwrap() + 10;
+        bad.truncate(at);
+        bad.extend_from_slice(b"999999\n%%EOF\n");
+        assert_eq!(load(&bad).unwrap().page_iter().count(), 1);
+    }
+}
