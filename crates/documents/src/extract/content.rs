@@ -1,16 +1,16 @@
 //! The content stream walk: every glyph a page shows, with where it starts, how far it
 //! advances and which way its baseline runs, in device space. Form XObjects are
 //! followed (depth-limited, no cycles); graphics and text state are tracked only as far
-//! as placement needs.
+//! as placement needs. Operators come from the lenient [`Lexer`].
 
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
-use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::fonts::Font;
+use super::lexer::{Lexer, Operand};
 use super::{Limits, check_nesting, check_time, filters};
 use crate::Error;
 
@@ -30,6 +30,8 @@ pub(super) struct Glyph {
     pub uy: f32,
     /// Font size on the page.
     pub size: f32,
+    /// Drawn mirrored across the baseline (lines then stack upwards).
+    pub mirrored: bool,
     /// Byte range of its text in [`Glyphs::text`]; empty for a space.
     pub start: u32,
     pub end: u32,
@@ -129,10 +131,6 @@ impl<'a> Walk<'a> {
     /// Walks one content stream (a page's, or a form's) with its resources.
     pub fn run(&mut self, data: &[u8], resources: Option<&Dictionary>, ctm: Matrix) -> Result<(), Error> {
         check_nesting(data, false)?;
-        let Ok(content) = Content::decode(data) else {
-            // Undecodable content: this stream has no readable text, the rest may.
-            return Ok(());
-        };
         let mut state = State {
             ctm,
             font: None,
@@ -146,86 +144,90 @@ impl<'a> Walk<'a> {
         let mut stack: Vec<State> = Vec::new();
         let (mut tm, mut tlm) = (Matrix::IDENTITY, Matrix::IDENTITY);
         let mut n = Vec::with_capacity(6);
-        for (i, op) in content.operations.iter().enumerate() {
-            if i % 4096 == 0 {
+        let mut operands = Vec::new();
+        let mut lexer = Lexer::new(data);
+        let mut count = 0usize;
+        while let Some(op) = lexer.next_op(&mut operands) {
+            count += 1;
+            if count % 4096 == 0 {
                 check_time(self.deadline, self.limits)?;
             }
             n.clear();
-            n.extend(op.operands.iter().filter_map(|o| o.as_float().ok()));
-            match op.operator.as_str() {
-                "q" if stack.len() < 256 => stack.push(state.clone()),
-                "Q" => {
+            n.extend(operands.iter().filter_map(Operand::number));
+            match op {
+                b"q" if stack.len() < 256 => stack.push(state.clone()),
+                b"Q" => {
                     if let Some(saved) = stack.pop() {
                         state = saved;
                     }
                 }
-                "cm" => {
+                b"cm" => {
                     if let Some(m) = Matrix::from_operands(&n) {
                         state.ctm = m.mul(state.ctm);
                     }
                 }
-                "BT" => {
+                b"BT" => {
                     tm = Matrix::IDENTITY;
                     tlm = Matrix::IDENTITY;
                 }
-                "Tf" => {
-                    let name = op.operands.first().and_then(|o| o.as_name().ok());
+                b"Tf" => {
+                    let name = operands.iter().find_map(|o| match o {
+                        Operand::Name(name) => Some(*name),
+                        _ => None,
+                    });
                     state.font = name.and_then(|name| self.font(resources, name));
-                    if let Some(&s) = n.first() {
+                    if let Some(&s) = n.last() {
                         state.size = s;
                     }
                 }
-                "Tc" if !n.is_empty() => state.char_spacing = n[0],
-                "Tw" if !n.is_empty() => state.word_spacing = n[0],
-                "Tz" if !n.is_empty() => state.scale = n[0] / 100.0,
-                "TL" if !n.is_empty() => state.leading = n[0],
-                "Ts" if !n.is_empty() => state.rise = n[0],
-                "Td" | "TD" if n.len() == 2 => {
-                    if op.operator == "TD" {
+                b"Tc" if !n.is_empty() => state.char_spacing = n[0],
+                b"Tw" if !n.is_empty() => state.word_spacing = n[0],
+                b"Tz" if !n.is_empty() => state.scale = n[0] / 100.0,
+                b"TL" if !n.is_empty() => state.leading = n[0],
+                b"Ts" if !n.is_empty() => state.rise = n[0],
+                b"Td" | b"TD" if n.len() == 2 => {
+                    if op == b"TD" {
                         state.leading = -n[1];
                     }
                     tlm = Matrix::translate(n[0], n[1]).mul(tlm);
                     tm = tlm;
                 }
-                "Tm" => {
+                b"Tm" => {
                     if let Some(m) = Matrix::from_operands(&n) {
                         tlm = m;
                         tm = tlm;
                     }
                 }
-                "T*" => {
+                b"T*" => {
                     tlm = Matrix::translate(0.0, -state.leading).mul(tlm);
                     tm = tlm;
                 }
-                "Tj" | "TJ" | "'" | "\"" => {
-                    if op.operator == "\"" && n.len() >= 2 {
+                b"Tj" | b"TJ" | b"'" | b"\"" => {
+                    if op == b"\"" && n.len() >= 2 {
                         state.word_spacing = n[0];
                         state.char_spacing = n[1];
                     }
-                    if op.operator == "'" || op.operator == "\"" {
+                    if op == b"'" || op == b"\"" {
                         tlm = Matrix::translate(0.0, -state.leading).mul(tlm);
                         tm = tlm;
                     }
                     let Some(font) = state.font.clone() else { continue };
-                    for operand in &op.operands {
+                    for operand in &operands {
                         match operand {
-                            Object::String(bytes, _) => self.show(&font, &state, &mut tm, bytes),
-                            Object::Array(items) => {
+                            Operand::String(bytes) => self.show(&font, &state, &mut tm, bytes),
+                            Operand::Array(items) => {
                                 for item in items {
                                     match item {
-                                        Object::String(bytes, _) => {
-                                            self.show(&font, &state, &mut tm, bytes)
+                                        Operand::String(bytes) => self.show(&font, &state, &mut tm, bytes),
+                                        Operand::Number(k) => {
+                                            let shift = -k / 1000.0 * state.size;
+                                            tm = if font.vertical() {
+                                                Matrix::translate(0.0, shift).mul(tm)
+                                            } else {
+                                                Matrix::translate(shift * state.scale, 0.0).mul(tm)
+                                            };
                                         }
-                                        other => {
-                                            if let Ok(k) = other.as_float() {
-                                                let shift = -k / 1000.0 * state.size;
-                                                tm = if font.vertical() {
-                                                    Matrix::translate(0.0, shift).mul(tm)
-                                                } else {
-                                                    Matrix::translate(shift * state.scale, 0.0).mul(tm)
-                                                };
-                                            }
-                                        }
+                                        _ => {}
                                     }
                                 }
                             }
@@ -233,8 +235,8 @@ impl<'a> Walk<'a> {
                         }
                     }
                 }
-                "Do" => {
-                    if let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) {
+                b"Do" => {
+                    if let Some(Operand::Name(name)) = operands.first() {
                         self.form(resources, name, state.ctm)?;
                     }
                 }
@@ -293,6 +295,7 @@ impl<'a> Walk<'a> {
                     ux: vx / len,
                     uy: vy / len,
                     size: (size.abs() * scale).max(0.01),
+                    mirrored: (vx * hy - vy * hx) * size.signum() < 0.0,
                     start,
                     end: out.text.len() as u32,
                 });
@@ -323,7 +326,7 @@ impl<'a> Walk<'a> {
         if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
             return Ok(());
         }
-        let data = match filters::decode(stream, *self.budget) {
+        let data = match filters::decode(self.doc, stream, *self.budget) {
             Ok(d) => d,
             Err(Error::Filter(_)) => return Ok(()),
             Err(e) => return Err(e),

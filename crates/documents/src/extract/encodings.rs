@@ -151,6 +151,22 @@ pub(super) fn glyph_unicode(name: &str) -> Option<String> {
     None
 }
 
+/// A glyph named by a character code, as TeX's bitmap fonts and some converters write
+/// them: one or two letters then a decimal code (`a65`, `g65`, `Cd65`), read as that
+/// code's character (poppler's rule for unknown names).
+pub(super) fn numbered_glyph(name: &str) -> Option<String> {
+    let digits = name.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let prefix = name.len() - digits.len();
+    if !(1..=2).contains(&prefix) || !(2..=3).contains(&digits.len()) {
+        return None;
+    }
+    let code: u32 = digits.parse().ok()?;
+    (32..127)
+        .contains(&code)
+        .then(|| char::from_u32(code).map(String::from))
+        .flatten()
+}
+
 /// One standard font's AFM: the code table of its built-in encoding and its widths.
 pub(super) struct Afm {
     codes: [Option<&'static str>; 256],
@@ -249,6 +265,8 @@ mod tests {
         assert_eq!(glyph_unicode("f_f_i").as_deref(), Some("ffi"));
         assert_eq!(glyph_unicode("a.sc").as_deref(), Some("a"));
         assert_eq!(glyph_unicode("g123"), None);
+        assert_eq!(numbered_glyph("a65").as_deref(), Some("A"));
+        assert_eq!(numbered_glyph("alpha"), None);
     }
 
     #[test]

@@ -7,28 +7,34 @@
 
 use std::io::Read;
 
-use lopdf::{Dictionary, Object, Stream};
+use lopdf::{Dictionary, Document, Object, Stream};
 
 use crate::Error;
 
 /// The decoded data of `stream`, at most `limit` bytes.
-pub(super) fn decode(stream: &Stream, limit: usize) -> Result<Vec<u8>, Error> {
-    let names: Vec<Vec<u8>> = match stream.dict.get(b"Filter") {
-        Ok(Object::Name(n)) => vec![n.clone()],
-        Ok(Object::Array(list)) => list
+pub(super) fn decode(doc: &Document, stream: &Stream, limit: usize) -> Result<Vec<u8>, Error> {
+    // Producers may write the filter names and parameters as references.
+    let resolve = |o: &'_ Object| -> Option<Object> { doc.dereference(o).ok().map(|(_, o)| o.clone()) };
+    let entry = |key: &[u8]| stream.dict.get(key).ok().and_then(resolve);
+    let names: Vec<Vec<u8>> = match entry(b"Filter") {
+        Some(Object::Name(n)) => vec![n],
+        Some(Object::Array(list)) => list
             .iter()
-            .filter_map(|o| o.as_name().ok().map(<[u8]>::to_vec))
+            .filter_map(|o| resolve(o).and_then(|o| o.as_name().ok().map(<[u8]>::to_vec)))
             .collect(),
         _ => Vec::new(),
     };
-    let params: Vec<Option<&Dictionary>> = match stream.dict.get(b"DecodeParms") {
-        Ok(Object::Dictionary(d)) => vec![Some(d)],
-        Ok(Object::Array(list)) => list.iter().map(|o| o.as_dict().ok()).collect(),
+    let params: Vec<Option<Dictionary>> = match entry(b"DecodeParms") {
+        Some(Object::Dictionary(d)) => vec![Some(d)],
+        Some(Object::Array(list)) => list
+            .iter()
+            .map(|o| resolve(o).and_then(|o| o.as_dict().ok().cloned()))
+            .collect(),
         _ => Vec::new(),
     };
     let mut data = stream.content.clone();
     for (i, name) in names.iter().enumerate() {
-        let params = params.get(i).copied().flatten();
+        let params = params.get(i).and_then(Option::as_ref);
         data = match name.as_slice() {
             b"FlateDecode" | b"Fl" => predictor(inflate(&data, limit)?, params),
             b"LZWDecode" | b"LZW" => predictor(lzw(&data, params, limit)?, params),
@@ -61,11 +67,19 @@ fn check_limit(len: usize, limit: usize) -> Result<(), Error> {
 fn inflate(data: &[u8], limit: usize) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut decoder = flate2::read::ZlibDecoder::new(data).take(limit as u64 + 1);
-    // A truncated or damaged stream still yields what was readable, as viewers show it.
-    if decoder.read_to_end(&mut out).is_err() && out.is_empty() {
-        // Some producers write raw deflate data without the zlib header.
-        let mut raw = flate2::read::DeflateDecoder::new(data).take(limit as u64 + 1);
-        let _ = raw.read_to_end(&mut out);
+    if decoder.read_to_end(&mut out).is_err() {
+        // A damaged stream (a wrong checksum, a cut-off end) or raw deflate data without
+        // the zlib header: read what deflate alone gives, as viewers show it.
+        for skip in [2, 0] {
+            let mut raw = Vec::new();
+            let body = data.get(skip..).unwrap_or_default();
+            let _ = flate2::read::DeflateDecoder::new(body)
+                .take(limit as u64 + 1)
+                .read_to_end(&mut raw);
+            if raw.len() > out.len() {
+                out = raw;
+            }
+        }
     }
     check_limit(out.len(), limit)?;
     Ok(out)
@@ -237,11 +251,11 @@ mod tests {
             Object::Array(vec!["ASCIIHexDecode".into(), "RunLengthDecode".into()]),
             b"FE41>",
         );
-        assert_eq!(decode(&s, 100).unwrap(), b"AAA");
+        assert_eq!(decode(&Document::new(), &s, 100).unwrap(), b"AAA");
         let s = stream("BrotliDecode".into(), b"....");
-        let err = decode(&s, 100).unwrap_err().to_string();
+        let err = decode(&Document::new(), &s, 100).unwrap_err().to_string();
         assert!(err.contains("BrotliDecode"), "{err}");
         let s = stream("ASCIIHexDecode".into(), &b"41".repeat(200));
-        assert!(matches!(decode(&s, 100), Err(Error::TooMany { .. })));
+        assert!(matches!(decode(&Document::new(), &s, 100), Err(Error::TooMany { .. })));
     }
 }

@@ -84,7 +84,7 @@ fn number(o: &Object) -> Option<f32> {
 /// The bytes of a stream object, decoded within `limit`.
 fn stream_data(doc: &Document, object: &Object, limit: usize) -> Option<Vec<u8>> {
     let stream = resolve(doc, object)?.as_stream().ok()?;
-    filters::decode(stream, limit).ok()
+    filters::decode(doc, stream, limit).ok()
 }
 
 fn parse_cmap(data: &[u8]) -> Option<CMap> {
@@ -195,6 +195,10 @@ impl Font {
                 }
                 let name = names[code as usize].as_deref();
                 if let Some(t) = name.and_then(encodings::glyph_unicode) {
+                    return t;
+                }
+                // Type3 fonts (TeX bitmap fonts) name glyphs by their code: `a65`, `g65`.
+                if let Some(t) = name.filter(|_| type3).and_then(encodings::numbered_glyph) {
                     return t;
                 }
                 // Unnamed or unknown glyph: the base encoding's character, if any.

@@ -219,7 +219,7 @@ fn xfa_datasets(doc: &Document, form: &Dictionary, budget: usize) -> Option<Stri
 
 fn stream_bytes(doc: &Document, o: &Object, budget: usize) -> Option<Vec<u8>> {
     let stream = deref(doc, o).as_stream().ok()?;
-    filters::decode(stream, budget).ok()
+    filters::decode(doc, stream, budget).ok()
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@ const LINE_TOLERANCE: f32 = 0.4;
 
 /// A stretch of glyphs drawn one after another on one baseline.
 struct Run {
-    /// Which of the four directions the baseline runs in: 0 right, 1 up, 2 left, 3 down.
+    /// Which of the four directions the baseline runs in: 0 right, 1 up, 2 left, 3 down;
+    /// 4 to 7 the same, mirrored across the baseline.
     turn: u8,
     x: f32,
     y: f32,
@@ -32,7 +33,7 @@ struct Run {
 pub(super) fn lay_out(page: &Glyphs) -> String {
     let mut runs: Vec<Run> = Vec::new();
     for g in &page.glyphs {
-        let turn = turn_of(g.ux, g.uy);
+        let turn = turn_of(g.ux, g.uy) + if g.mirrored { 4 } else { 0 };
         let (x, y) = rotate(turn, g.x, g.y);
         let text = &page.text[g.start as usize..g.end as usize];
         let space = text.is_empty();
@@ -81,14 +82,16 @@ fn turn_of(ux: f32, uy: f32) -> u8 {
     }
 }
 
-/// Coordinates in which a baseline running in direction `turn` runs to the right.
+/// Coordinates in which a baseline running in direction `turn` runs to the right, and
+/// lines follow each other downwards.
 fn rotate(turn: u8, x: f32, y: f32) -> (f32, f32) {
-    match turn {
+    let (x, y) = match turn % 4 {
         1 => (y, -x),
         2 => (-x, -y),
         3 => (-y, x),
         _ => (x, y),
-    }
+    };
+    if turn >= 4 { (x, -y) } else { (x, y) }
 }
 
 /// Groups runs into lines by baseline, top to bottom, each line left to right; lines of
@@ -157,6 +160,7 @@ mod tests {
                 ux: 1.0,
                 uy: 0.0,
                 size: 10.0,
+                mirrored: false,
                 start,
                 end: page.text.len() as u32,
             });
@@ -197,6 +201,7 @@ mod tests {
             ux: 0.0,
             uy: 1.0,
             size: 10.0,
+            mirrored: false,
             start,
             end: page.text.len() as u32,
         });

@@ -15,6 +15,7 @@ mod filters;
 mod fonts;
 mod forms;
 mod layout;
+mod lexer;
 mod open;
 
 use std::time::{Duration, Instant};
@@ -132,7 +133,7 @@ fn page_content(doc: &Document, page_id: ObjectId, budget: &mut usize) -> Result
         let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
             continue;
         };
-        let data = filters::decode(stream, *budget)?;
+        let data = filters::decode(doc, stream, *budget)?;
         *budget -= data.len();
         content.extend_from_slice(&data);
         content.push(b'\n');

@@ -13,7 +13,11 @@ use std::sync::LazyLock;
 use crate::Error;
 
 pub(super) fn load(bytes: &[u8]) -> Result<Document, Error> {
-    let doc = match Document::load_mem(bytes) {
+    // Junk before the header (a banner, an HTTP header) shifts every offset: read from
+    // the header on, as the offsets of most such files count from it.
+    let header = bytes.windows(5).position(|w| w == b"%PDF-").unwrap_or(0);
+    let bytes = &bytes[header..];
+    let mut doc = match Document::load_mem(bytes) {
         Ok(doc) if doc.page_iter().next().is_some() => doc,
         first => {
             let repaired = rebuild_xref(bytes).and_then(|b| Document::load_mem(&b).ok());
@@ -24,7 +28,19 @@ pub(super) fn load(bytes: &[u8]) -> Result<Document, Error> {
             }
         }
     };
+    if doc.trailer.get(b"Encrypt").is_err() {
+        recover_stream_data(&mut doc, bytes);
+    }
     if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
+        // lopdf refuses a /Length in a V 1 (40-bit RC4) handler, which old Acrobat
+        // versions wrote and viewers ignore: blank it out in place and read again.
+        if let Some(relaxed) = without_v1_key_length(bytes, &doc) {
+            if let Ok(again) = Document::load_mem(&relaxed) {
+                if again.encryption_state.is_some() {
+                    return Ok(again);
+                }
+            }
+        }
         return Err(match doc.authenticate_password("") {
             Err(lopdf::Error::Decryption(lopdf::encryption::DecryptionError::IncorrectPassword)) => {
                 Error::NeedsPassword
@@ -34,6 +50,119 @@ pub(super) fn load(bytes: &[u8]) -> Result<Document, Error> {
         });
     }
     Ok(doc)
+}
+
+/// Most objects the recovery below re-reads in one file.
+const MAX_RECOVERED: usize = 10_000;
+
+/// Objects lopdf dropped or left empty because a stream's `/Length` was wrong (data
+/// edited after writing, junk before `endstream`): each is read again from its offset,
+/// its data taken from `stream` to `endstream` as viewers do, and its dictionary parsed
+/// by lopdf on its own. The offsets are those of `bytes` or, after a rebuild, of
+/// `bytes` with a table appended, which starts the same.
+fn recover_stream_data(doc: &mut Document, bytes: &[u8]) {
+    let damaged: Vec<(lopdf::ObjectId, usize)> = doc
+        .reference_table
+        .entries
+        .iter()
+        .filter_map(|(&number, entry)| {
+            let lopdf::xref::XrefEntry::Normal { offset, generation } = entry else {
+                return None;
+            };
+            let id = (number, *generation);
+            let missing = match doc.objects.get(&id) {
+                None => true,
+                Some(lopdf::Object::Stream(s)) => s.content.is_empty() && declared_length(doc, s) > 0,
+                // A stream whose data could not be read comes back as its dictionary.
+                Some(lopdf::Object::Dictionary(d)) => d.has(b"Length"),
+                Some(_) => false,
+            };
+            missing.then_some((id, *offset as usize))
+        })
+        .take(MAX_RECOVERED)
+        .collect();
+    for (id, offset) in damaged {
+        if let Some(object) = reread(bytes, offset) {
+            doc.objects.insert(id, object);
+        }
+    }
+}
+
+fn declared_length(doc: &Document, stream: &lopdf::Stream) -> i64 {
+    stream
+        .dict
+        .get(b"Length")
+        .ok()
+        .and_then(|l| doc.dereference(l).ok())
+        .and_then(|(_, l)| l.as_i64().ok())
+        .unwrap_or(0)
+}
+
+/// The object at `offset`, its stream data delimited by keywords, not by `/Length`.
+fn reread(bytes: &[u8], offset: usize) -> Option<lopdf::Object> {
+    let tail = bytes.get(offset..)?;
+    let head_end = find_first(&tail[..tail.len().min(64)], b"obj")? + 3;
+    let end = find_first(tail, b"endobj")?;
+    let body = &tail[head_end..end];
+    let (dict, data) = match find_first(body, b"stream") {
+        Some(at) => {
+            let mut start = at + 6;
+            if body.get(start) == Some(&b'\r') {
+                start += 1;
+            }
+            if body.get(start) == Some(&b'\n') {
+                start += 1;
+            }
+            let stop = find_last(body, b"endstream").filter(|&e| e >= start)?;
+            (&body[..at], Some(body[start..stop].to_vec()))
+        }
+        None => (body, None),
+    };
+    // The dictionary alone, as the only object of a minimal file lopdf can read.
+    let mut mini = b"%PDF-1.4\n".to_vec();
+    let object_at = mini.len();
+    mini.extend_from_slice(b"1 0 obj\n");
+    mini.extend_from_slice(dict);
+    mini.extend_from_slice(b"\nendobj\n");
+    let xref_at = mini.len();
+    mini.extend_from_slice(
+        format!(
+            "xref\n0 2\n0000000000 65535 f \n{object_at:010} 00000 n \ntrailer\n<< /Size 2 /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
+        )
+        .as_bytes(),
+    );
+    let parsed = Document::load_mem(&mini).ok()?.objects.remove(&(1, 0))?;
+    match data {
+        Some(data) => Some(lopdf::Object::Stream(lopdf::Stream::new(parsed.as_dict().ok()?.clone(), data))),
+        None => Some(parsed),
+    }
+}
+
+fn find_first(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+static V1_HANDLER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)/V\s*1\b").expect("a valid pattern"));
+static KEY_LENGTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u)/Length\s*\d+").expect("a valid pattern"));
+
+/// The file with the `/Length` of a V 1 encryption dictionary overwritten by spaces
+/// (offsets unchanged); `None` when the dictionary is not V 1 or has no such entry.
+fn without_v1_key_length(bytes: &[u8], doc: &Document) -> Option<Vec<u8>> {
+    let id = doc.trailer.get(b"Encrypt").ok()?.as_reference().ok()?;
+    let lopdf::xref::XrefEntry::Normal { offset, .. } = doc.reference_table.get(id.0)? else {
+        return None;
+    };
+    let start = *offset as usize;
+    let end = start + find_last(bytes.get(start..start.checked_add(4096)?.min(bytes.len()))?, b"endobj")?;
+    let object = &bytes[start..end];
+    if !V1_HANDLER.is_match(object) {
+        return None;
+    }
+    let length = KEY_LENGTH.find(object)?;
+    let mut out = bytes.to_vec();
+    out[start + length.start()..start + length.end()].fill(b' ');
+    Some(out)
 }
 
 static OBJECT_HEADER: LazyLock<Regex> =
