@@ -316,9 +316,6 @@ impl<'a> Walk<'a> {
         let Ok(&Object::Reference(id)) = xobjects.get(name) else {
             return Ok(());
         };
-        if self.forms.len() >= MAX_FORM_DEPTH || self.forms.contains(&id) {
-            return Ok(());
-        }
         let doc = self.doc;
         let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
             return Ok(());
@@ -326,19 +323,26 @@ impl<'a> Walk<'a> {
         if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
             return Ok(());
         }
-        let data = match filters::decode(self.doc, stream, *self.budget) {
+        let matrix = matrix_entry(&stream.dict, b"Matrix").unwrap_or(Matrix::IDENTITY);
+        self.form_stream(id, resources, matrix.mul(ctm))
+    }
+
+    /// Walks the form (or appearance) stream `id` with `ctm`; its own resources, if it
+    /// has any, else the caller's.
+    fn form_stream(&mut self, id: ObjectId, resources: Option<&Dictionary>, ctm: Matrix) -> Result<(), Error> {
+        if self.forms.len() >= MAX_FORM_DEPTH || self.forms.contains(&id) {
+            return Ok(());
+        }
+        let doc = self.doc;
+        let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+            return Ok(());
+        };
+        let data = match filters::decode(doc, stream, *self.budget) {
             Ok(d) => d,
             Err(Error::Filter(_)) => return Ok(()),
             Err(e) => return Err(e),
         };
         *self.budget = self.budget.saturating_sub(data.len());
-        let matrix = stream
-            .dict
-            .get(b"Matrix")
-            .and_then(Object::as_array)
-            .ok()
-            .and_then(|a| Matrix::from_operands(&a.iter().filter_map(|o| o.as_float().ok()).collect::<Vec<_>>()))
-            .unwrap_or(Matrix::IDENTITY);
         let own = stream
             .dict
             .get(b"Resources")
@@ -346,10 +350,89 @@ impl<'a> Walk<'a> {
             .and_then(|o| doc.dereference(o).ok())
             .and_then(|(_, o)| o.as_dict().ok());
         self.forms.push(id);
-        let result = self.run(&data, own.or(resources), matrix.mul(ctm));
+        let result = self.run(&data, own.or(resources), ctm);
         self.forms.pop();
         result
     }
+
+    /// Draws the page's annotations as a viewer shows them: each visible one's normal
+    /// appearance, fitted into its rectangle (PDF 32000-1, 12.5.5). Signature fields,
+    /// stamps and filled form fields show their text this way.
+    pub fn annotations(&mut self, page: &Dictionary, resources: Option<&Dictionary>, ctm: Matrix) -> Result<(), Error> {
+        let doc = self.doc;
+        let Some(Object::Array(annots)) = page.get(b"Annots").ok().and_then(|o| doc.dereference(o).ok()).map(|(_, o)| o) else {
+            return Ok(());
+        };
+        for annot in annots.iter().take(MAX_ANNOTATIONS) {
+            let Some(dict) = doc.dereference(annot).ok().and_then(|(_, o)| o.as_dict().ok()) else {
+                continue;
+            };
+            let flags = dict.get(b"F").and_then(Object::as_i64).unwrap_or(0);
+            // Hidden (2) or not to be viewed (32).
+            if flags & (2 | 32) != 0 {
+                continue;
+            }
+            let Some(id) = appearance(doc, dict) else { continue };
+            let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+                continue;
+            };
+            let Some(rect) = rectangle(doc, dict.get(b"Rect").ok()) else { continue };
+            let Some(bbox) = rectangle(doc, stream.dict.get(b"BBox").ok()) else { continue };
+            let matrix = matrix_entry(&stream.dict, b"Matrix").unwrap_or(Matrix::IDENTITY);
+            // The appearance's box, transformed by its matrix, is mapped onto the rectangle.
+            let corners = [(bbox[0], bbox[1]), (bbox[2], bbox[1]), (bbox[0], bbox[3]), (bbox[2], bbox[3])]
+                .map(|(x, y)| matrix.point(x, y));
+            let (x0, x1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
+            let (y0, y1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+            let (w, h) = (x1 - x0, y1 - y0);
+            if w.abs() < 1e-3 || h.abs() < 1e-3 {
+                continue;
+            }
+            let sx = (rect[2] - rect[0]) / w;
+            let sy = (rect[3] - rect[1]) / h;
+            let fit = Matrix([sx, 0.0, 0.0, sy, rect[0] - x0 * sx, rect[1] - y0 * sy]);
+            self.form_stream(id, resources, matrix.mul(fit).mul(ctm))?;
+        }
+        Ok(())
+    }
+}
+
+/// Most annotations drawn on one page.
+const MAX_ANNOTATIONS: usize = 2_000;
+
+/// The normal appearance stream of an annotation: `/AP /N`, or the state `/AS` picks.
+fn appearance(doc: &Document, annot: &Dictionary) -> Option<ObjectId> {
+    let ap = doc.dereference(annot.get(b"AP").ok()?).ok()?.1.as_dict().ok()?;
+    match ap.get(b"N").ok()? {
+        Object::Reference(id) => match doc.get_object(*id).ok()? {
+            Object::Stream(_) => Some(*id),
+            Object::Dictionary(states) => state_stream(annot, states),
+            _ => None,
+        },
+        Object::Dictionary(states) => state_stream(annot, states),
+        _ => None,
+    }
+}
+
+fn state_stream(annot: &Dictionary, states: &Dictionary) -> Option<ObjectId> {
+    let state = annot.get(b"AS").and_then(Object::as_name).ok()?;
+    states.get(state).and_then(Object::as_reference).ok()
+}
+
+/// A rectangle `[x0 y0 x1 y1]`, normalised so that x0 ≤ x1 and y0 ≤ y1.
+fn rectangle(doc: &Document, o: Option<&Object>) -> Option<[f32; 4]> {
+    let list = doc.dereference(o?).ok()?.1.as_array().ok()?;
+    let n: Vec<f32> = list.iter().filter_map(|v| v.as_float().ok()).collect();
+    let [a, b, c, d] = n[..] else { return None };
+    if ![a, b, c, d].iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    Some([a.min(c), b.min(d), a.max(c), b.max(d)])
+}
+
+fn matrix_entry(dict: &Dictionary, key: &[u8]) -> Option<Matrix> {
+    let list = dict.get(key).and_then(Object::as_array).ok()?;
+    Matrix::from_operands(&list.iter().filter_map(|o| o.as_float().ok()).collect::<Vec<_>>())
 }
 
 /// A sub-dictionary of a resources dictionary (`/Font`, `/XObject`).

@@ -117,6 +117,7 @@ fn join_lines(mut runs: Vec<Run>) -> String {
     }
     let mut out = String::new();
     for mut line in lines {
+        let line_start = out.len();
         line.sort_by(|a, b| a.x.total_cmp(&b.x));
         let mut prev: Option<&Run> = None;
         for run in &line {
@@ -135,9 +136,45 @@ fn join_lines(mut runs: Vec<Run>) -> String {
         }
         let trimmed = out.trim_end_matches(' ').len();
         out.truncate(trimmed);
+        if let Some(logical) = logical_order(&out[line_start..]) {
+            out.truncate(line_start);
+            out.push_str(&logical);
+        }
         out.push('\n');
     }
     out
+}
+
+fn is_rtl(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
+/// A line of mostly right-to-left script comes off the page in visual order, glyphs left
+/// to right; readers and recognizers need logical order. The line is reversed, and the
+/// left-to-right runs inside it (numbers, Latin words) are turned back. `None` when the
+/// line is not mostly right-to-left.
+fn logical_order(line: &str) -> Option<String> {
+    let rtl = line.chars().filter(|&c| is_rtl(c)).count();
+    let ltr = line.chars().filter(|&c| c.is_alphanumeric() && !is_rtl(c)).count();
+    if rtl == 0 || rtl < ltr {
+        return None;
+    }
+    let chars: Vec<char> = line.chars().rev().collect();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if is_rtl(chars[i]) || chars[i].is_whitespace() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && !is_rtl(chars[i]) && !chars[i].is_whitespace() {
+            i += 1;
+        }
+        out.extend(chars[start..i].iter().rev());
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -186,6 +223,13 @@ mod tests {
         push(&mut page, "Jane", 200.0, 700.5, 5.0, 0.0);
         push(&mut page, "123", 200.0, 680.0, 5.0, 0.0);
         assert_eq!(lay_out(&page), "Name: Jane\nSSN: 123\n");
+    }
+
+    #[test]
+    fn right_to_left_lines_come_out_in_logical_order() {
+        // Visual order as drawn: the last letter of the word first, then a number.
+        assert_eq!(logical_order("2024 ﺔﻴﺑﺮﻌﻟا").as_deref(), Some("ﺍﻟﻌﺮﺑﻴﺔ 2024".replace('ﺍ', "ا").as_str()));
+        assert_eq!(logical_order("plain text"), None);
     }
 
     #[test]

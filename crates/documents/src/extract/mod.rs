@@ -98,7 +98,11 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, Error> {
         let mut walk = Walk::new(&doc, &mut fonts, &mut content_budget, deadline, limits);
         let data = page_content(&doc, page_id, walk.budget)?;
         let resources = page_resources(&doc, page_id);
-        walk.run(&data, resources, page_matrix(&doc, page_id))?;
+        let matrix = page_matrix(&doc, page_id);
+        walk.run(&data, resources, matrix)?;
+        if let Ok(page) = doc.get_dictionary(page_id) {
+            walk.annotations(page, resources, matrix)?;
+        }
         let mut text = layout::lay_out(&walk.out);
         if let Some(extra) = fields.remove(&index) {
             text.push_str(&extra);
