@@ -274,10 +274,17 @@ impl<'a> Walk<'a> {
             let width = code.width * size;
             let spacing = state.char_spacing + if code.word_space { state.word_spacing } else { 0.0 };
             let (x, y) = m.point(0.0, state.rise);
+            // Letter spacing (a positive character spacing up to half the font size)
+            // widens every glyph alike: it belongs to the glyph, so that letter-spaced
+            // headings read as words, not letters. Larger values are layout tricks
+            // (spreadsheets spacing digits across a cell), taken back by `TJ` offsets.
+            let letter_spacing = state.char_spacing.clamp(0.0, size.abs() * 0.5);
+            let letter_spacing = if letter_spacing < state.char_spacing { 0.0 } else { letter_spacing };
+            let drawn = width + letter_spacing;
             let (ex, ey) = if vertical {
-                m.point(0.0, state.rise - width)
+                m.point(0.0, state.rise - drawn)
             } else {
-                m.point(width * state.scale, state.rise)
+                m.point(drawn * state.scale, state.rise)
             };
             let (vx, vy) = if vertical { m.vector(0.0, -1.0) } else { m.vector(1.0, 0.0) };
             let len = (vx * vx + vy * vy).sqrt();

@@ -167,6 +167,9 @@ fn value_text(doc: &Document, v: &Object) -> Option<String> {
 /// A generated name such as `topmostSubform[0].Page1[0].f1_01[0]` says nothing; its
 /// last part without the index is kept, and a readable tooltip is kept whole.
 fn clean_label(name: &str) -> String {
+    if name.contains(' ') {
+        return name.replace(['\r', '\n'], " ").trim().to_string();
+    }
     let last = name.rsplit('.').next().unwrap_or(name);
     let base = last.split('[').next().unwrap_or(last);
     base.replace(['\r', '\n'], " ").trim().to_string()
@@ -230,6 +233,7 @@ mod tests {
     fn generated_field_names_are_shortened() {
         assert_eq!(clean_label("topmostSubform[0].Page1[0].SSN[0]"), "SSN");
         assert_eq!(clean_label("Social security number"), "Social security number");
+        assert_eq!(clean_label("SOCIAL SECURITY NO. (MANDATORY)"), "SOCIAL SECURITY NO. (MANDATORY)");
     }
 
     #[test]

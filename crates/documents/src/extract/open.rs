@@ -30,6 +30,7 @@ pub(super) fn load(bytes: &[u8]) -> Result<Document, Error> {
     };
     if doc.trailer.get(b"Encrypt").is_err() {
         recover_stream_data(&mut doc, bytes);
+        latest_compressed_objects(&mut doc);
     }
     if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
         // lopdf refuses a /Length in a V 1 (40-bit RC4) handler, which old Acrobat
@@ -84,6 +85,40 @@ fn recover_stream_data(doc: &mut Document, bytes: &[u8]) {
     for (id, offset) in damaged {
         if let Some(object) = reread(bytes, offset) {
             doc.objects.insert(id, object);
+        }
+    }
+}
+
+/// lopdf expands every object stream it reads, and when an incremental update has put
+/// a newer version of an object in a newer stream, the older version may win (which
+/// one depends on the order its threads finish). A filled form saved that way read as
+/// blank. Each compressed object is taken again from the stream the cross-reference
+/// table names for it.
+fn latest_compressed_objects(doc: &mut Document) {
+    let mut by_container: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (&number, entry) in &doc.reference_table.entries {
+        if let lopdf::xref::XrefEntry::Compressed { container, .. } = entry {
+            by_container.entry(*container).or_default().push(number);
+        }
+    }
+    // One object stream is the common case, and then no version can be stale.
+    if by_container.len() < 2 {
+        return;
+    }
+    for (container, numbers) in by_container {
+        let Some(mut stream) = doc
+            .objects
+            .get(&(container, 0))
+            .and_then(|o| o.as_stream().ok())
+            .cloned()
+        else {
+            continue;
+        };
+        let Ok(parsed) = lopdf::ObjectStream::new(&mut stream) else { continue };
+        for number in numbers {
+            if let Some(object) = parsed.objects.get(&(number, 0)) {
+                doc.objects.insert((number, 0), object.clone());
+            }
         }
     }
 }
