@@ -290,7 +290,9 @@ impl<'a> Walk<'a> {
             let len = (vx * vx + vy * vy).sqrt();
             let (hx, hy) = if vertical { m.vector(1.0, 0.0) } else { m.vector(0.0, 1.0) };
             let scale = (hx * hx + hy * hy).sqrt();
-            if len > 0.0 && len.is_finite() && x.is_finite() && y.is_finite() {
+            // A code without text (an unmapped glyph) takes room but is neither a letter
+            // nor a space.
+            if !code.text.is_empty() && len > 0.0 && len.is_finite() && x.is_finite() && y.is_finite() {
                 let start = out.text.len() as u32;
                 if !code.text.trim().is_empty() {
                     out.text.push_str(code.text);

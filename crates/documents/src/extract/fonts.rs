@@ -146,7 +146,7 @@ impl Font {
             _ => None,
         };
         let builtin = if base.is_none() {
-            descriptor.and_then(|d| type1_builtin_encoding(doc, d))
+            descriptor.and_then(|d| type1_builtin_encoding(doc, d).or_else(|| cff_builtin_encoding(doc, d)))
         } else {
             None
         };
@@ -464,6 +464,23 @@ fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary) -> Option<Vec
         }
     }
     found.then_some(codes)
+}
+
+/// The built-in encoding of an embedded CFF (Type1C) font program, by `ttf-parser`'s
+/// CFF reader: each code's glyph name through the font's encoding and charset.
+fn cff_builtin_encoding(doc: &Document, descriptor: &Dictionary) -> Option<Vec<Option<String>>> {
+    let data = get(doc, descriptor, b"FontFile3").and_then(|o| stream_data(doc, o, MAX_FONT_PROGRAM))?;
+    let table = ttf_parser::cff::Table::parse(&data)?;
+    let codes: Vec<Option<String>> = (0..=255u8)
+        .map(|code| {
+            table
+                .glyph_index(code)
+                .filter(|g| g.0 != 0)
+                .and_then(|g| table.glyph_name(g))
+                .map(str::to_string)
+        })
+        .collect();
+    codes.iter().any(Option::is_some).then_some(codes)
 }
 
 /// `/W [c [w1 w2 …] cfirst clast w …]` in text space units.

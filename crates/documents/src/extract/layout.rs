@@ -1,14 +1,17 @@
 //! Glyphs → text: words from the gaps between glyphs, lines from shared baselines, read
 //! top to bottom and left to right in the direction each line's text runs.
 //!
-//! A space is written where the producer drew a space glyph or left a gap wider than a
-//! fraction of the font size, never one per glyph: producers that place every glyph on
-//! its own (Chromium's Skia, many invoicing tools) then read as words, not letters.
+//! A space is written where the producer left a gap wider than a fraction of the font
+//! size (a drawn space glyph leaves one), never one per glyph: producers that place
+//! every glyph on its own (Chromium's Skia, many invoicing tools) then read as words,
+//! not letters.
 
 use super::content::Glyphs;
 
 /// A gap wider than this share of the font size is a word break (poppler uses 0.1).
 const WORD_GAP: f32 = 0.12;
+/// … or wider than this share of the mean glyph advance, where that is smaller.
+const WORD_GAP_OF_ADVANCE: f32 = 0.3;
 /// Glyphs further apart than this many font sizes on one baseline start a new run; the
 /// line is still put together from its runs.
 const RUN_GAP: f32 = 1.0;
@@ -25,8 +28,22 @@ struct Run {
     end: f32,
     size: f32,
     text: String,
-    /// The run's last glyph was a space.
-    space_after: bool,
+    /// Where a space glyph after the run's last glyph was drawn.
+    space_at: Option<f32>,
+    /// Sum and count of the glyphs' advances.
+    advances: f32,
+    glyphs: u32,
+}
+
+impl Run {
+    /// The gap that breaks a word: a share of the font size, or of the glyphs' mean
+    /// advance where that is smaller. Type3 fonts scale their glyphs by their own
+    /// matrix, so their nominal size says little; the advances say how large the
+    /// letters are.
+    fn word_gap(&self, size: f32, next_advance: f32) -> f32 {
+        let mean = (self.advances + next_advance.max(0.0)) / (self.glyphs + 1) as f32;
+        (WORD_GAP * size).min(WORD_GAP_OF_ADVANCE * mean)
+    }
 }
 
 /// The page's text: one line per `\n`.
@@ -44,15 +61,22 @@ pub(super) fn lay_out(page: &Glyphs) -> String {
             let size = run.size.max(g.size);
             if same_line && gap > -0.5 * size && gap < RUN_GAP * size {
                 if space {
-                    run.space_after = true;
+                    // A space drawn over the previous glyph (ligatures built from two
+                    // glyphs, kerned titles) is not a word break.
+                    if gap > -0.05 * size {
+                        run.space_at.get_or_insert(x);
+                    }
                 } else {
-                    if (run.space_after || gap > WORD_GAP * size) && !run.text.ends_with(' ') {
+                    let spaced = run.space_at.is_some_and(|at| x >= at - 0.05 * size);
+                    if (spaced || gap > run.word_gap(size, g.advance)) && !run.text.ends_with(' ') {
                         run.text.push(' ');
                     }
                     run.text.push_str(text);
-                    run.space_after = false;
+                    run.end = end;
+                    run.space_at = None;
+                    run.advances += g.advance.max(0.0);
+                    run.glyphs += 1;
                 }
-                run.end = run.end.max(end);
                 continue;
             }
         }
@@ -66,7 +90,9 @@ pub(super) fn lay_out(page: &Glyphs) -> String {
             end,
             size: g.size,
             text: text.to_string(),
-            space_after: false,
+            space_at: None,
+            advances: g.advance.max(0.0),
+            glyphs: 1,
         });
     }
     join_lines(runs)
@@ -127,7 +153,8 @@ fn join_lines(mut runs: Vec<Run>) -> String {
                     continue;
                 }
                 let gap = run.x - p.end;
-                if (p.space_after || gap > WORD_GAP * p.size.min(run.size)) && !out.ends_with(' ') {
+                let threshold = p.word_gap(p.size.min(run.size), run.advances / run.glyphs as f32);
+                if (p.space_at.is_some() || gap > threshold) && !out.ends_with(' ') {
                     out.push(' ');
                 }
             }
@@ -145,8 +172,10 @@ fn join_lines(mut runs: Vec<Run>) -> String {
     out
 }
 
+/// Hebrew and Arabic letters; Arabic-Indic digits run left to right like other digits.
 fn is_rtl(c: char) -> bool {
     matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
+        && !matches!(c as u32, 0x0660..=0x0669 | 0x06F0..=0x06F9)
 }
 
 /// A line of mostly right-to-left script comes off the page in visual order, glyphs left
