@@ -142,9 +142,26 @@ fn join_lines(mut runs: Vec<Run>) -> String {
         }
     }
     let mut out = String::new();
+    // Where the previous line's last run started, its font size, and whether it ended
+    // in a hyphen after a letter.
+    let mut previous: Option<(u8, f32, f32, bool)> = None;
     for mut line in lines {
-        let line_start = out.len();
         line.sort_by(|a, b| a.x.total_cmp(&b.x));
+        let first = &line[0];
+        // A word hyphenated at the end of the previous line, continued in lower case
+        // where that line's last run started (the same column), is joined again, as
+        // pdftotext does.
+        let continued = previous.is_some_and(|(turn, x, size, hyphen)| {
+            hyphen
+                && turn == first.turn
+                && (first.x - x).abs() < 2.0 * size
+                && first.text.chars().next().is_some_and(char::is_lowercase)
+        });
+        if continued {
+            out.pop(); // the newline
+            out.pop(); // the hyphen
+        }
+        let line_start = out.len();
         let mut prev: Option<&Run> = None;
         for run in &line {
             if let Some(p) = prev {
@@ -167,6 +184,11 @@ fn join_lines(mut runs: Vec<Run>) -> String {
             out.truncate(line_start);
             out.push_str(&logical);
         }
+        let mut tail = out[line_start..].chars().rev();
+        let hyphen = matches!(tail.next(), Some('-' | '\u{AD}' | '\u{2010}'))
+            && tail.next().is_some_and(char::is_alphabetic);
+        let last = line.last().unwrap_or(first);
+        previous = Some((last.turn, last.x, last.size, hyphen && !continued));
         out.push('\n');
     }
     out
@@ -259,6 +281,16 @@ mod tests {
         // Visual order as drawn: the last letter of the word first, then a number.
         assert_eq!(logical_order("2024 ﺔﻴﺑﺮﻌﻟا").as_deref(), Some("ﺍﻟﻌﺮﺑﻴﺔ 2024".replace('ﺍ', "ا").as_str()));
         assert_eq!(logical_order("plain text"), None);
+    }
+
+    #[test]
+    fn words_hyphenated_at_a_line_end_are_joined() {
+        let mut page = Glyphs::default();
+        push(&mut page, "pellen-", 10.0, 700.0, 5.0, 0.0);
+        push(&mut page, "tesque and", 10.0, 688.0, 5.0, 0.0);
+        push(&mut page, "555-", 10.0, 676.0, 5.0, 0.0);
+        push(&mut page, "1234", 10.0, 664.0, 5.0, 0.0);
+        assert_eq!(lay_out(&page), "pellentesque and\n555-\n1234\n");
     }
 
     #[test]
