@@ -255,11 +255,11 @@ impl<'a> Walk<'a> {
                     return Some(font.clone());
                 }
                 let dict = self.doc.get_object(*id).ok()?.as_dict().ok()?;
-                let font = Rc::new(Font::load(self.doc, dict));
+                let font = Rc::new(Font::load(self.doc, dict, self.budget));
                 self.fonts.insert(*id, font.clone());
                 Some(font)
             }
-            Object::Dictionary(dict) => Some(Rc::new(Font::load(self.doc, dict))),
+            Object::Dictionary(dict) => Some(Rc::new(Font::load(self.doc, dict, self.budget))),
             _ => None,
         }
     }

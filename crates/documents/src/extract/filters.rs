@@ -11,6 +11,13 @@ use lopdf::{Dictionary, Document, Object, Stream};
 
 use crate::Error;
 
+/// The filters this reader decodes, and the image filters whose data it never needs.
+pub(super) const KNOWN: &[&str] = &[
+    "FlateDecode", "Fl", "LZWDecode", "LZW", "ASCIIHexDecode", "AHx", "ASCII85Decode", "A85",
+    "RunLengthDecode", "RL", "Crypt", "DCTDecode", "DCT", "JPXDecode", "JBIG2Decode",
+    "CCITTFaxDecode", "CCF",
+];
+
 /// The decoded data of `stream`, at most `limit` bytes.
 pub(super) fn decode(doc: &Document, stream: &Stream, limit: usize) -> Result<Vec<u8>, Error> {
     // Producers may write the filter names and parameters as references.

@@ -10,6 +10,7 @@
 //! parsed by `hayro-cmap` (with the predefined ones it ships), TrueType tables by
 //! `ttf-parser`.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use hayro_cmap::{BfString, CMap, CMapName, CidFamily, WritingMode};
@@ -81,10 +82,13 @@ fn number(o: &Object) -> Option<f32> {
     o.as_float().ok().filter(|v| v.is_finite())
 }
 
-/// The bytes of a stream object, decoded within `limit`.
-fn stream_data(doc: &Document, object: &Object, limit: usize) -> Option<Vec<u8>> {
+/// The bytes of a stream object, decoded within `limit` and within what is left of the
+/// document's budget of decompressed bytes, which they are charged to.
+fn stream_data(doc: &Document, object: &Object, limit: usize, budget: &Cell<usize>) -> Option<Vec<u8>> {
     let stream = resolve(doc, object)?.as_stream().ok()?;
-    filters::decode(doc, stream, limit).ok()
+    let data = filters::decode(doc, stream, limit.min(budget.get())).ok()?;
+    budget.set(budget.get().saturating_sub(data.len()));
+    Some(data)
 }
 
 fn parse_cmap(data: &[u8]) -> Option<CMap> {
@@ -92,14 +96,14 @@ fn parse_cmap(data: &[u8]) -> Option<CMap> {
 }
 
 /// A CMap given by name (predefined) or as an embedded stream.
-fn cmap_object(doc: &Document, object: &Object) -> Option<CMap> {
+fn cmap_object(doc: &Document, object: &Object, budget: &Cell<usize>) -> Option<CMap> {
     match resolve(doc, object)? {
         Object::Name(name) => match name.as_slice() {
             b"Identity-H" => Some(CMap::identity_h()),
             b"Identity-V" => Some(CMap::identity_v()),
             other => hayro_cmap::load_embedded(CMapName::from_bytes(other)).and_then(parse_cmap),
         },
-        Object::Stream(_) => parse_cmap(&stream_data(doc, object, MAX_FONT_PROGRAM)?),
+        Object::Stream(_) => parse_cmap(&stream_data(doc, object, MAX_FONT_PROGRAM, budget)?),
         _ => None,
     }
 }
@@ -107,20 +111,25 @@ fn cmap_object(doc: &Document, object: &Object) -> Option<CMap> {
 impl Font {
     /// Reads a font dictionary. Never fails: what cannot be read gives codes without
     /// text, whose widths still place the text around them.
-    pub(super) fn load(doc: &Document, dict: &Dictionary) -> Font {
+    /// The font's CMaps and programs are charged to `budget`, the document's remaining
+    /// decompressed bytes.
+    pub(super) fn load(doc: &Document, dict: &Dictionary, budget: &mut usize) -> Font {
         let subtype = get(doc, dict, b"Subtype").and_then(|o| o.as_name().ok());
-        if subtype == Some(b"Type0".as_slice()) {
-            Self::composite(doc, dict)
+        let left = Cell::new(*budget);
+        let font = if subtype == Some(b"Type0".as_slice()) {
+            Self::composite(doc, dict, &left)
         } else {
-            Self::simple(doc, dict, subtype == Some(b"Type3".as_slice()))
-        }
+            Self::simple(doc, dict, subtype == Some(b"Type3".as_slice()), &left)
+        };
+        *budget = left.get();
+        font
     }
 
     pub(super) fn vertical(&self) -> bool {
         self.vertical
     }
 
-    fn simple(doc: &Document, dict: &Dictionary, type3: bool) -> Font {
+    fn simple(doc: &Document, dict: &Dictionary, type3: bool, budget: &Cell<usize>) -> Font {
         let base_font = get(doc, dict, b"BaseFont")
             .and_then(|o| o.as_name().ok())
             .map(|n| String::from_utf8_lossy(strip_subset(n)).into_owned())
@@ -146,7 +155,7 @@ impl Font {
             _ => None,
         };
         let builtin = if base.is_none() {
-            descriptor.and_then(|d| type1_builtin_encoding(doc, d).or_else(|| cff_builtin_encoding(doc, d)))
+            descriptor.and_then(|d| type1_builtin_encoding(doc, d, budget).or_else(|| cff_builtin_encoding(doc, d, budget)))
         } else {
             None
         };
@@ -186,7 +195,7 @@ impl Font {
 
         let to_unicode = get(doc, dict, b"ToUnicode")
             .filter(|o| o.as_stream().is_ok())
-            .and_then(|o| stream_data(doc, o, MAX_FONT_PROGRAM))
+            .and_then(|o| stream_data(doc, o, MAX_FONT_PROGRAM, budget))
             .and_then(|data| parse_cmap(&data));
         let text: Vec<String> = (0..=255u8)
             .map(|code| {
@@ -256,9 +265,9 @@ impl Font {
         }
     }
 
-    fn composite(doc: &Document, dict: &Dictionary) -> Font {
+    fn composite(doc: &Document, dict: &Dictionary, budget: &Cell<usize>) -> Font {
         let encoding = get(doc, dict, b"Encoding")
-            .and_then(|o| cmap_object(doc, o))
+            .and_then(|o| cmap_object(doc, o, budget))
             .unwrap_or_else(CMap::identity_h);
         let encoding_name = encoding.metadata().name.clone().unwrap_or_default();
         let identity = encoding_name.starts_with(b"Identity");
@@ -266,7 +275,7 @@ impl Font {
             && (encoding_name.windows(4).any(|w| w == b"UCS2" || w == b"UTF1"));
         let vertical = encoding.metadata().writing_mode == Some(WritingMode::Vertical);
         let to_unicode = get(doc, dict, b"ToUnicode").and_then(|o| match o {
-            Object::Stream(_) => stream_data(doc, o, MAX_FONT_PROGRAM).and_then(|d| parse_cmap(&d)),
+            Object::Stream(_) => stream_data(doc, o, MAX_FONT_PROGRAM, budget).and_then(|d| parse_cmap(&d)),
             _ => None,
         });
         let descendant = get(doc, dict, b"DescendantFonts")
@@ -293,7 +302,7 @@ impl Font {
                 widths = cid_widths(doc, w);
             }
             if to_unicode.is_none() {
-                cid_text = cid_text_source(doc, cid_font);
+                cid_text = cid_text_source(doc, cid_font, budget);
             }
         }
         Font {
@@ -332,7 +341,7 @@ impl Font {
                 default_width,
             } => {
                 let mut i = 0;
-                let mut buf = String::new();
+                let (mut raw, mut text) = (String::new(), String::new());
                 while i < bytes.len() {
                     let (code, len, cid) = if *identity {
                         let hi = bytes[i] as u32;
@@ -343,16 +352,16 @@ impl Font {
                         split_code(encoding, &bytes[i..])
                     };
                     i += len;
-                    buf.clear();
+                    raw.clear();
                     if let Some(t) = to_unicode.as_ref().and_then(|m| m.lookup_bf_string(code)) {
-                        push_bf(&mut buf, t);
+                        push_bf(&mut raw, t);
                     } else if *unicode_codes {
-                        buf.extend(char::from_u32(code));
+                        raw.extend(char::from_u32(code));
                     } else {
                         match cid_text {
                             CidText::Collection(map) => {
                                 if let Some(t) = map.lookup_bf_string(cid) {
-                                    push_bf(&mut buf, t);
+                                    push_bf(&mut raw, t);
                                 }
                             }
                             CidText::TrueType { glyphs, cid_to_gid } => {
@@ -360,12 +369,13 @@ impl Font {
                                     Some(map) => map.get(cid as usize).copied(),
                                     None => u16::try_from(cid).ok(),
                                 };
-                                buf.extend(gid.and_then(|g| glyphs.get(&g)).copied());
+                                raw.extend(gid.and_then(|g| glyphs.get(&g)).copied());
                             }
                             CidText::None => {}
                         }
                     }
-                    let text = clean(&buf);
+                    text.clear();
+                    text.extend(raw.chars().filter_map(clean_char));
                     each(Code {
                         text: &text,
                         width: widths.get(&cid).copied().unwrap_or(*default_width),
@@ -405,12 +415,19 @@ fn push_bf(buf: &mut String, t: BfString) {
 }
 
 /// Text as it should reach the page: control characters and U+FFFD dropped (fonts map
-/// unused codes to them), ligatures and compatibility forms left to the recognizers.
+/// unused codes to them), a no-break space made a space; ligatures and compatibility
+/// forms are left to the recognizers.
+fn clean_char(c: char) -> Option<char> {
+    match c {
+        '\u{A0}' => Some(' '),
+        '\u{FFFD}' | '\u{FEFF}' => None,
+        c if c.is_control() => None,
+        c => Some(c),
+    }
+}
+
 fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() && *c != '\u{FFFD}' && *c != '\u{FEFF}')
-        .map(|c| if c == '\u{A0}' { ' ' } else { c })
-        .collect()
+    text.chars().filter_map(clean_char).collect()
 }
 
 /// `ABCDEF+Name` → `Name`.
@@ -430,14 +447,14 @@ fn has_font_file(doc: &Document, descriptor: &Dictionary) -> bool {
 /// The built-in encoding of an embedded Type1 font program: its cleartext part's
 /// `dup CODE /name put` entries. `None` when the font uses StandardEncoding or is not
 /// a Type1 program.
-fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary) -> Option<Vec<Option<String>>> {
+fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary, budget: &Cell<usize>) -> Option<Vec<Option<String>>> {
     let program = get(doc, descriptor, b"FontFile")?;
     let stream = program.as_stream().ok()?;
     let clear_len = get(doc, &stream.dict, b"Length1")
         .and_then(|o| o.as_i64().ok())
         .unwrap_or(i64::MAX)
         .clamp(0, MAX_FONT_PROGRAM as i64) as usize;
-    let data = stream_data(doc, program, MAX_FONT_PROGRAM)?;
+    let data = stream_data(doc, program, MAX_FONT_PROGRAM, budget)?;
     let clear = &data[..data.len().min(clear_len)];
     let text = String::from_utf8_lossy(clear);
     let start = text.find("/Encoding")?;
@@ -468,8 +485,8 @@ fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary) -> Option<Vec
 
 /// The built-in encoding of an embedded CFF (Type1C) font program, by `ttf-parser`'s
 /// CFF reader: each code's glyph name through the font's encoding and charset.
-fn cff_builtin_encoding(doc: &Document, descriptor: &Dictionary) -> Option<Vec<Option<String>>> {
-    let data = get(doc, descriptor, b"FontFile3").and_then(|o| stream_data(doc, o, MAX_FONT_PROGRAM))?;
+fn cff_builtin_encoding(doc: &Document, descriptor: &Dictionary, budget: &Cell<usize>) -> Option<Vec<Option<String>>> {
+    let data = get(doc, descriptor, b"FontFile3").and_then(|o| stream_data(doc, o, MAX_FONT_PROGRAM, budget))?;
     let table = ttf_parser::cff::Table::parse(&data)?;
     let codes: Vec<Option<String>> = (0..=255u8)
         .map(|code| {
@@ -519,7 +536,7 @@ fn cid_widths(doc: &Document, w: &[Object]) -> HashMap<u32, f32> {
 }
 
 /// Where the text of a CID comes from when the font has no `ToUnicode`.
-fn cid_text_source(doc: &Document, cid_font: &Dictionary) -> CidText {
+fn cid_text_source(doc: &Document, cid_font: &Dictionary, budget: &Cell<usize>) -> CidText {
     let info = get(doc, cid_font, b"CIDSystemInfo").and_then(|o| o.as_dict().ok());
     let field = |k: &[u8]| {
         info.and_then(|d| get(doc, d, k))
@@ -538,14 +555,14 @@ fn cid_text_source(doc: &Document, cid_font: &Dictionary) -> CidText {
     let program = get(doc, cid_font, b"FontDescriptor")
         .and_then(|o| o.as_dict().ok())
         .and_then(|d| d.get(b"FontFile2").ok())
-        .and_then(|o| stream_data(doc, o, MAX_FONT_PROGRAM));
+        .and_then(|o| stream_data(doc, o, MAX_FONT_PROGRAM, budget));
     let Some(program) = program else {
         return CidText::None;
     };
     let glyphs = truetype_glyph_text(&program);
     let cid_to_gid = get(doc, cid_font, b"CIDToGIDMap")
         .filter(|o| o.as_stream().is_ok())
-        .and_then(|o| stream_data(doc, o, 1 << 17))
+        .and_then(|o| stream_data(doc, o, 1 << 17, budget))
         .map(|d| d.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect());
     CidText::TrueType { glyphs, cid_to_gid }
 }
@@ -593,7 +610,7 @@ mod tests {
                 "Differences" => vec![65.into(), Object::Name(b"eacute".to_vec())],
             },
         };
-        let font = Font::load(&doc, &dict);
+        let font = Font::load(&doc, &dict, &mut usize::MAX);
         let out = texts(&font, b"AB ");
         assert_eq!(out[0].0, "é");
         assert_eq!(out[1].0, "B");
@@ -616,7 +633,7 @@ mod tests {
                 },
             })],
         };
-        let font = Font::load(&doc, &dict);
+        let font = Font::load(&doc, &dict, &mut usize::MAX);
         // CID 843 of Adobe-Japan1 is HIRAGANA LETTER A.
         let out = texts(&font, &[0x03, 0x4B, 0x00, 0x03]);
         assert_eq!(out.len(), 2);

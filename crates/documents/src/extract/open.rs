@@ -24,6 +24,12 @@ pub(super) fn load(bytes: &[u8]) -> Result<Document, Error> {
             match (repaired, first) {
                 (Some(doc), _) if doc.page_iter().next().is_some() => doc,
                 (_, Ok(doc)) => doc,
+                (_, Err(lopdf::Error::Unimplemented(_))) => {
+                    return Err(unknown_filter(bytes).map_or_else(
+                        || Error::Damaged("it uses a feature this reader does not support".into()),
+                        Error::Filter,
+                    ));
+                }
                 (_, Err(e)) => return Err(Error::Damaged(e.to_string())),
             }
         }
@@ -35,8 +41,9 @@ pub(super) fn load(bytes: &[u8]) -> Result<Document, Error> {
     if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
         // lopdf refuses a /Length in a V 1 (40-bit RC4) handler, which old Acrobat
         // versions wrote and viewers ignore: blank it out in place and read again.
-        if let Some(relaxed) = without_v1_key_length(bytes, &doc) {
-            if let Ok(again) = Document::load_mem(&relaxed) {
+        // A file without an /ID is keyed as if the ID were empty, as pdf.js does.
+        for fixed in [without_v1_key_length(bytes, &doc), with_empty_id(bytes, &doc)].into_iter().flatten() {
+            if let Ok(again) = Document::load_mem(&fixed) {
                 if again.encryption_state.is_some() {
                     return Ok(again);
                 }
@@ -177,6 +184,42 @@ fn find_first(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The file with an update appended whose trailer adds an empty `/ID`; `None` when the
+/// trailer has one.
+fn with_empty_id(bytes: &[u8], doc: &Document) -> Option<Vec<u8>> {
+    if doc.trailer.get(b"ID").is_ok() {
+        return None;
+    }
+    let reference = |key: &[u8]| -> Option<String> {
+        let (n, g) = doc.trailer.get(key).ok()?.as_reference().ok()?;
+        Some(format!("{n} {g} R"))
+    };
+    let (root, encrypt) = (reference(b"Root")?, reference(b"Encrypt")?);
+    let mut out = bytes.to_vec();
+    out.extend_from_slice(b"\n");
+    let xref_at = out.len();
+    out.extend_from_slice(
+        format!(
+            "xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size {} /Root {root} /Encrypt {encrypt} /ID [<> <>] /Prev {} >>\nstartxref\n{xref_at}\n%%EOF\n",
+            doc.max_id + 1,
+            doc.xref_start
+        )
+        .as_bytes(),
+    );
+    Some(out)
+}
+
+static FILTER_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u)/Filter\s*\[?\s*/([A-Za-z0-9]+)").expect("a valid pattern"));
+
+/// The first filter named in the file that this reader does not decode.
+fn unknown_filter(bytes: &[u8]) -> Option<String> {
+    FILTER_NAME
+        .captures_iter(bytes)
+        .map(|c| String::from_utf8_lossy(&c[1]).into_owned())
+        .find(|name| !super::filters::KNOWN.contains(&name.as_str()))
+}
+
 static V1_HANDLER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)/V\s*1\b").expect("a valid pattern"));
 static KEY_LENGTH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?-u)/Length\s*\d+").expect("a valid pattern"));
@@ -312,6 +355,16 @@ mod tests {
     use lopdf::dictionary;
 
     fn tiny_pdf() -> Vec<u8> {
+        save(tiny_doc())
+    }
+
+    fn save(mut doc: Document) -> Vec<u8> {
+        let mut out = Vec::new();
+        doc.save_to(&mut out).expect("writing to memory");
+        out
+    }
+
+    fn tiny_doc() -> Document {
         let mut doc = Document::with_version("1.4");
         let pages = doc.new_object_id();
         let content = doc.add_object(lopdf::Stream::new(
@@ -334,9 +387,101 @@ mod tests {
         );
         let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
         doc.trailer.set("Root", catalog);
-        let mut out = Vec::new();
-        doc.save_to(&mut out).expect("writing to memory");
-        out
+        let id = lopdf::Object::string_literal(b"0123456789abcdef".to_vec());
+        doc.trailer.set("ID", vec![id.clone(), id]);
+        doc
+    }
+
+    /// The tiny document encrypted by lopdf with the given handler and passwords.
+    fn encrypted(handler: u8, user: &str) -> Vec<u8> {
+        use lopdf::encryption::crypt_filters::{Aes128CryptFilter, Aes256CryptFilter, CryptFilter};
+        use lopdf::{EncryptionState, EncryptionVersion, Permissions};
+        use std::sync::Arc;
+        let mut doc = tiny_doc();
+        let key = [7u8; 32];
+        let version = match handler {
+            1 => EncryptionVersion::V1 {
+                document: &doc,
+                owner_password: "owner",
+                user_password: user,
+                permissions: Permissions::PRINTABLE,
+            },
+            2 => EncryptionVersion::V2 {
+                document: &doc,
+                owner_password: "owner",
+                user_password: user,
+                key_length: 128,
+                permissions: Permissions::PRINTABLE,
+            },
+            4 => EncryptionVersion::V4 {
+                document: &doc,
+                encrypt_metadata: true,
+                crypt_filters: BTreeMap::from([(
+                    b"StdCF".to_vec(),
+                    Arc::new(Aes128CryptFilter) as Arc<dyn CryptFilter>,
+                )]),
+                stream_filter: b"StdCF".to_vec(),
+                string_filter: b"StdCF".to_vec(),
+                owner_password: "owner",
+                user_password: user,
+                permissions: Permissions::PRINTABLE,
+            },
+            _ => EncryptionVersion::V5 {
+                encrypt_metadata: true,
+                crypt_filters: BTreeMap::from([(
+                    b"StdCF".to_vec(),
+                    Arc::new(Aes256CryptFilter) as Arc<dyn CryptFilter>,
+                )]),
+                file_encryption_key: &key,
+                stream_filter: b"StdCF".to_vec(),
+                string_filter: b"StdCF".to_vec(),
+                owner_password: "owner",
+                user_password: user,
+                permissions: Permissions::PRINTABLE,
+            },
+        };
+        let state = EncryptionState::try_from(version).expect("a valid handler");
+        doc.encrypt(&state).expect("encrypting");
+        save(doc)
+    }
+
+    #[test]
+    fn owner_password_only_files_open_as_viewers_open_them() {
+        for handler in [1, 2, 4, 5] {
+            let bytes = encrypted(handler, "");
+            let doc = load(&bytes).unwrap_or_else(|e| panic!("V{handler}: {e}"));
+            let page = doc.page_iter().next().unwrap();
+            let content = doc.get_page_content(page).unwrap();
+            assert!(
+                content.windows(5).any(|w| w == b"Hello"),
+                "V{handler}: content not decrypted"
+            );
+        }
+    }
+
+    #[test]
+    fn a_user_password_is_said_plainly() {
+        for handler in [2, 4, 5] {
+            let bytes = encrypted(handler, "secret");
+            assert!(
+                matches!(load(&bytes), Err(Error::NeedsPassword)),
+                "V{handler}: {:?}",
+                load(&bytes).err()
+            );
+        }
+    }
+
+    #[test]
+    fn a_stream_with_a_wrong_length_is_read_to_endstream() {
+        let good = tiny_pdf();
+        let text = String::from_utf8_lossy(&good).into_owned();
+        // Junk between the data and `endstream`, as a producer's stray output leaves.
+        let broken = text.replacen("ET\nendstream", "ET\nPage 2\nendstream", 1);
+        assert_ne!(broken, text, "the fixture has a content stream");
+        let doc = load(broken.as_bytes()).unwrap();
+        let page = doc.page_iter().next().unwrap();
+        let content = doc.get_page_content(page).unwrap();
+        assert!(content.windows(5).any(|w| w == b"Hello"));
     }
 
     #[test]
