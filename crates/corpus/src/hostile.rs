@@ -25,7 +25,7 @@ pub fn files() -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> {
             Some(""),
         ),
         ("png-renamed.pdf", png(), Some("not a PDF")),
-        ("encrypted.pdf", encrypted(), Some("encrypted")),
+        ("encrypted.pdf", encrypted(), Some("needs a password")),
         ("image-only.pdf", image_only(), Some("no text layer")),
         ("zero-pages.pdf", zero_pages(), Some("no pages")),
         ("300-pages.pdf", many_pages(300), None),

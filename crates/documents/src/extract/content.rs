@@ -129,7 +129,12 @@ impl<'a> Walk<'a> {
     }
 
     /// Walks one content stream (a page's, or a form's) with its resources.
-    pub fn run(&mut self, data: &[u8], resources: Option<&Dictionary>, ctm: Matrix) -> Result<(), Error> {
+    pub fn run(
+        &mut self,
+        data: &[u8],
+        resources: Option<&Dictionary>,
+        ctm: Matrix,
+    ) -> Result<(), Error> {
         check_nesting(data, false)?;
         let mut state = State {
             ctm,
@@ -149,7 +154,7 @@ impl<'a> Walk<'a> {
         let mut count = 0usize;
         while let Some(op) = lexer.next_op(&mut operands) {
             count += 1;
-            if count % 4096 == 0 {
+            if count.is_multiple_of(4096) {
                 check_time(self.deadline, self.limits)?;
             }
             n.clear();
@@ -211,14 +216,18 @@ impl<'a> Walk<'a> {
                         tlm = Matrix::translate(0.0, -state.leading).mul(tlm);
                         tm = tlm;
                     }
-                    let Some(font) = state.font.clone() else { continue };
+                    let Some(font) = state.font.clone() else {
+                        continue;
+                    };
                     for operand in &operands {
                         match operand {
                             Operand::String(bytes) => self.show(&font, &state, &mut tm, bytes),
                             Operand::Array(items) => {
                                 for item in items {
                                     match item {
-                                        Operand::String(bytes) => self.show(&font, &state, &mut tm, bytes),
+                                        Operand::String(bytes) => {
+                                            self.show(&font, &state, &mut tm, bytes)
+                                        }
                                         Operand::Number(k) => {
                                             let shift = -k / 1000.0 * state.size;
                                             tm = if font.vertical() {
@@ -272,27 +281,49 @@ impl<'a> Walk<'a> {
         font.decode(bytes, |code| {
             let m = tm.mul(state.ctm);
             let width = code.width * size;
-            let spacing = state.char_spacing + if code.word_space { state.word_spacing } else { 0.0 };
+            let spacing = state.char_spacing
+                + if code.word_space {
+                    state.word_spacing
+                } else {
+                    0.0
+                };
             let (x, y) = m.point(0.0, state.rise);
             // Letter spacing (a positive character spacing up to half the font size)
             // widens every glyph alike: it belongs to the glyph, so that letter-spaced
             // headings read as words, not letters. Larger values are layout tricks
             // (spreadsheets spacing digits across a cell), taken back by `TJ` offsets.
             let letter_spacing = state.char_spacing.clamp(0.0, size.abs() * 0.5);
-            let letter_spacing = if letter_spacing < state.char_spacing { 0.0 } else { letter_spacing };
+            let letter_spacing = if letter_spacing < state.char_spacing {
+                0.0
+            } else {
+                letter_spacing
+            };
             let drawn = width + letter_spacing;
             let (ex, ey) = if vertical {
                 m.point(0.0, state.rise - drawn)
             } else {
                 m.point(drawn * state.scale, state.rise)
             };
-            let (vx, vy) = if vertical { m.vector(0.0, -1.0) } else { m.vector(1.0, 0.0) };
+            let (vx, vy) = if vertical {
+                m.vector(0.0, -1.0)
+            } else {
+                m.vector(1.0, 0.0)
+            };
             let len = (vx * vx + vy * vy).sqrt();
-            let (hx, hy) = if vertical { m.vector(1.0, 0.0) } else { m.vector(0.0, 1.0) };
+            let (hx, hy) = if vertical {
+                m.vector(1.0, 0.0)
+            } else {
+                m.vector(0.0, 1.0)
+            };
             let scale = (hx * hx + hy * hy).sqrt();
             // A code without text (an unmapped glyph) takes room but is neither a letter
             // nor a space.
-            if !code.text.is_empty() && len > 0.0 && len.is_finite() && x.is_finite() && y.is_finite() {
+            if !code.text.is_empty()
+                && len > 0.0
+                && len.is_finite()
+                && x.is_finite()
+                && y.is_finite()
+            {
                 let start = out.text.len() as u32;
                 if !code.text.trim().is_empty() {
                     out.text.push_str(code.text);
@@ -318,7 +349,12 @@ impl<'a> Walk<'a> {
     }
 
     /// Follows `Do` into a Form XObject.
-    fn form(&mut self, resources: Option<&Dictionary>, name: &[u8], ctm: Matrix) -> Result<(), Error> {
+    fn form(
+        &mut self,
+        resources: Option<&Dictionary>,
+        name: &[u8],
+        ctm: Matrix,
+    ) -> Result<(), Error> {
         let Some(xobjects) = resource(self.doc, resources, b"XObject") else {
             return Ok(());
         };
@@ -338,7 +374,12 @@ impl<'a> Walk<'a> {
 
     /// Walks the form (or appearance) stream `id` with `ctm`; its own resources, if it
     /// has any, else the caller's.
-    fn form_stream(&mut self, id: ObjectId, resources: Option<&Dictionary>, ctm: Matrix) -> Result<(), Error> {
+    fn form_stream(
+        &mut self,
+        id: ObjectId,
+        resources: Option<&Dictionary>,
+        ctm: Matrix,
+    ) -> Result<(), Error> {
         if self.forms.len() >= MAX_FORM_DEPTH || self.forms.contains(&id) {
             return Ok(());
         }
@@ -367,13 +408,27 @@ impl<'a> Walk<'a> {
     /// Draws the page's annotations as a viewer shows them: each visible one's normal
     /// appearance, fitted into its rectangle (PDF 32000-1, 12.5.5). Signature fields,
     /// stamps and filled form fields show their text this way.
-    pub fn annotations(&mut self, page: &Dictionary, resources: Option<&Dictionary>, ctm: Matrix) -> Result<(), Error> {
+    pub fn annotations(
+        &mut self,
+        page: &Dictionary,
+        resources: Option<&Dictionary>,
+        ctm: Matrix,
+    ) -> Result<(), Error> {
         let doc = self.doc;
-        let Some(Object::Array(annots)) = page.get(b"Annots").ok().and_then(|o| doc.dereference(o).ok()).map(|(_, o)| o) else {
+        let Some(Object::Array(annots)) = page
+            .get(b"Annots")
+            .ok()
+            .and_then(|o| doc.dereference(o).ok())
+            .map(|(_, o)| o)
+        else {
             return Ok(());
         };
         for annot in annots.iter().take(MAX_ANNOTATIONS) {
-            let Some(dict) = doc.dereference(annot).ok().and_then(|(_, o)| o.as_dict().ok()) else {
+            let Some(dict) = doc
+                .dereference(annot)
+                .ok()
+                .and_then(|(_, o)| o.as_dict().ok())
+            else {
                 continue;
             };
             let flags = dict.get(b"F").and_then(Object::as_i64).unwrap_or(0);
@@ -381,18 +436,33 @@ impl<'a> Walk<'a> {
             if flags & (2 | 32) != 0 {
                 continue;
             }
-            let Some(id) = appearance(doc, dict) else { continue };
+            let Some(id) = appearance(doc, dict) else {
+                continue;
+            };
             let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
                 continue;
             };
-            let Some(rect) = rectangle(doc, dict.get(b"Rect").ok()) else { continue };
-            let Some(bbox) = rectangle(doc, stream.dict.get(b"BBox").ok()) else { continue };
+            let Some(rect) = rectangle(doc, dict.get(b"Rect").ok()) else {
+                continue;
+            };
+            let Some(bbox) = rectangle(doc, stream.dict.get(b"BBox").ok()) else {
+                continue;
+            };
             let matrix = matrix_entry(&stream.dict, b"Matrix").unwrap_or(Matrix::IDENTITY);
             // The appearance's box, transformed by its matrix, is mapped onto the rectangle.
-            let corners = [(bbox[0], bbox[1]), (bbox[2], bbox[1]), (bbox[0], bbox[3]), (bbox[2], bbox[3])]
-                .map(|(x, y)| matrix.point(x, y));
-            let (x0, x1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
-            let (y0, y1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+            let corners = [
+                (bbox[0], bbox[1]),
+                (bbox[2], bbox[1]),
+                (bbox[0], bbox[3]),
+                (bbox[2], bbox[3]),
+            ]
+            .map(|(x, y)| matrix.point(x, y));
+            let (x0, x1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+                (lo.min(p.0), hi.max(p.0))
+            });
+            let (y0, y1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+                (lo.min(p.1), hi.max(p.1))
+            });
             let (w, h) = (x1 - x0, y1 - y0);
             if w.abs() < 1e-3 || h.abs() < 1e-3 {
                 continue;
@@ -411,7 +481,12 @@ const MAX_ANNOTATIONS: usize = 2_000;
 
 /// The normal appearance stream of an annotation: `/AP /N`, or the state `/AS` picks.
 fn appearance(doc: &Document, annot: &Dictionary) -> Option<ObjectId> {
-    let ap = doc.dereference(annot.get(b"AP").ok()?).ok()?.1.as_dict().ok()?;
+    let ap = doc
+        .dereference(annot.get(b"AP").ok()?)
+        .ok()?
+        .1
+        .as_dict()
+        .ok()?;
     match ap.get(b"N").ok()? {
         Object::Reference(id) => match doc.get_object(*id).ok()? {
             Object::Stream(_) => Some(*id),
@@ -441,11 +516,20 @@ fn rectangle(doc: &Document, o: Option<&Object>) -> Option<[f32; 4]> {
 
 fn matrix_entry(dict: &Dictionary, key: &[u8]) -> Option<Matrix> {
     let list = dict.get(key).and_then(Object::as_array).ok()?;
-    Matrix::from_operands(&list.iter().filter_map(|o| o.as_float().ok()).collect::<Vec<_>>())
+    Matrix::from_operands(
+        &list
+            .iter()
+            .filter_map(|o| o.as_float().ok())
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// A sub-dictionary of a resources dictionary (`/Font`, `/XObject`).
-fn resource<'d>(doc: &'d Document, resources: Option<&'d Dictionary>, key: &[u8]) -> Option<&'d Dictionary> {
+fn resource<'d>(
+    doc: &'d Document,
+    resources: Option<&'d Dictionary>,
+    key: &[u8],
+) -> Option<&'d Dictionary> {
     let entry = resources?.get(key).ok()?;
     doc.dereference(entry).ok()?.1.as_dict().ok()
 }

@@ -38,9 +38,9 @@ impl BaseEncoding {
             Self::Standard => STANDARD.codes[code as usize],
             Self::Symbol => SYMBOL.codes[code as usize],
             Self::ZapfDingbats => DINGBATS.codes[code as usize],
-            Self::WinAnsi | Self::MacRoman => {
-                self.unicode(code).and_then(|c| glyph_names::glyph_name(c as u32).and_then(static_name))
-            }
+            Self::WinAnsi | Self::MacRoman => self
+                .unicode(code)
+                .and_then(|c| glyph_names::glyph_name(c as u32).and_then(static_name)),
         }
     }
 
@@ -49,9 +49,10 @@ impl BaseEncoding {
         match self {
             Self::WinAnsi => single_byte(encoding_rs::WINDOWS_1252, code),
             Self::MacRoman => single_byte(encoding_rs::MACINTOSH, code),
-            Self::Standard | Self::Symbol | Self::ZapfDingbats => {
-                self.glyph_name(code).and_then(glyph_unicode).and_then(|s| s.chars().next())
-            }
+            Self::Standard | Self::Symbol | Self::ZapfDingbats => self
+                .glyph_name(code)
+                .and_then(glyph_unicode)
+                .and_then(|s| s.chars().next()),
         }
     }
 }
@@ -126,27 +127,30 @@ pub(super) fn glyph_unicode(name: &str) -> Option<String> {
     if base != name {
         return glyph_unicode(base);
     }
-    if let Some(hex) = name.strip_prefix("uni") {
-        if !hex.is_empty() && hex.len() % 4 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return hex
-                .as_bytes()
-                .chunks(4)
-                .map(|c| {
-                    std::str::from_utf8(c)
-                        .ok()
-                        .and_then(|h| u32::from_str_radix(h, 16).ok())
-                        .and_then(char::from_u32)
-                })
-                .collect();
-        }
+    if let Some(hex) = name.strip_prefix("uni")
+        && !hex.is_empty()
+        && hex.len() % 4 == 0
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return hex
+            .as_bytes()
+            .chunks(4)
+            .map(|c| {
+                std::str::from_utf8(c)
+                    .ok()
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(char::from_u32)
+            })
+            .collect();
     }
-    if let Some(hex) = name.strip_prefix('u') {
-        if (4..=6).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return u32::from_str_radix(hex, 16)
-                .ok()
-                .and_then(char::from_u32)
-                .map(String::from);
-        }
+    if let Some(hex) = name.strip_prefix('u')
+        && (4..=6).contains(&hex.len())
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return u32::from_str_radix(hex, 16)
+            .ok()
+            .and_then(char::from_u32)
+            .map(String::from);
     }
     None
 }

@@ -13,15 +13,30 @@ use crate::Error;
 
 /// The filters this reader decodes, and the image filters whose data it never needs.
 pub(super) const KNOWN: &[&str] = &[
-    "FlateDecode", "Fl", "LZWDecode", "LZW", "ASCIIHexDecode", "AHx", "ASCII85Decode", "A85",
-    "RunLengthDecode", "RL", "Crypt", "DCTDecode", "DCT", "JPXDecode", "JBIG2Decode",
-    "CCITTFaxDecode", "CCF",
+    "FlateDecode",
+    "Fl",
+    "LZWDecode",
+    "LZW",
+    "ASCIIHexDecode",
+    "AHx",
+    "ASCII85Decode",
+    "A85",
+    "RunLengthDecode",
+    "RL",
+    "Crypt",
+    "DCTDecode",
+    "DCT",
+    "JPXDecode",
+    "JBIG2Decode",
+    "CCITTFaxDecode",
+    "CCF",
 ];
 
 /// The decoded data of `stream`, at most `limit` bytes.
 pub(super) fn decode(doc: &Document, stream: &Stream, limit: usize) -> Result<Vec<u8>, Error> {
     // Producers may write the filter names and parameters as references.
-    let resolve = |o: &'_ Object| -> Option<Object> { doc.dereference(o).ok().map(|(_, o)| o.clone()) };
+    let resolve =
+        |o: &'_ Object| -> Option<Object> { doc.dereference(o).ok().map(|(_, o)| o.clone()) };
     let entry = |key: &[u8]| stream.dict.get(key).ok().and_then(resolve);
     let names: Vec<Vec<u8>> = match entry(b"Filter") {
         Some(Object::Name(n)) => vec![n],
@@ -161,7 +176,11 @@ fn predictor(data: Vec<u8>, params: Option<&Dictionary>) -> Vec<u8> {
 
 fn paeth(a: u8, b: u8, c: u8) -> u8 {
     let p = a as i16 + b as i16 - c as i16;
-    let (pa, pb, pc) = ((p - a as i16).abs(), (p - b as i16).abs(), (p - c as i16).abs());
+    let (pa, pb, pc) = (
+        (p - a as i16).abs(),
+        (p - b as i16).abs(),
+        (p - c as i16).abs(),
+    );
     if pa <= pb && pa <= pc {
         a
     } else if pb <= pc {
@@ -249,7 +268,10 @@ mod tests {
     fn text_filters_decode() {
         assert_eq!(ascii_hex(b"48 65 6c6C6f>"), b"Hello");
         assert_eq!(ascii85(b"<~87cURD]j7BEbo7~>"), b"Hello world");
-        assert_eq!(run_length(&[2, b'a', b'b', b'c', 254, b'x', 128], 100), b"abcxxx");
+        assert_eq!(
+            run_length(&[2, b'a', b'b', b'c', 254, b'x', 128], 100),
+            b"abcxxx"
+        );
     }
 
     #[test]
@@ -263,6 +285,9 @@ mod tests {
         let err = decode(&Document::new(), &s, 100).unwrap_err().to_string();
         assert!(err.contains("BrotliDecode"), "{err}");
         let s = stream("ASCIIHexDecode".into(), &b"41".repeat(200));
-        assert!(matches!(decode(&Document::new(), &s, 100), Err(Error::TooMany { .. })));
+        assert!(matches!(
+            decode(&Document::new(), &s, 100),
+            Err(Error::TooMany { .. })
+        ));
     }
 }

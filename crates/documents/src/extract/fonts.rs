@@ -44,25 +44,28 @@ enum Kind {
     Simple {
         /// The text of each code.
         text: Vec<String>,
-        widths: [f32; 256],
+        widths: Box<[f32; 256]>,
     },
-    Composite {
-        encoding: CMap,
-        identity: bool,
-        to_unicode: Option<CMap>,
-        /// CID → text, for fonts without `ToUnicode` (Adobe collections, TrueType cmap).
-        cid_text: CidText,
-        /// The encoding CMap maps Unicode code points (UniGB-UCS2-H and kin): a code is
-        /// its own text.
-        unicode_codes: bool,
-        widths: HashMap<u32, f32>,
-        default_width: f32,
-    },
+    Composite(Box<Composite>),
+}
+
+/// A Type0 font: its code splitting, text sources and CID widths.
+struct Composite {
+    encoding: CMap,
+    identity: bool,
+    to_unicode: Option<CMap>,
+    /// CID → text, for fonts without `ToUnicode` (Adobe collections, TrueType cmap).
+    cid_text: CidText,
+    /// The encoding CMap maps Unicode code points (UniGB-UCS2-H and kin): a code is
+    /// its own text.
+    unicode_codes: bool,
+    widths: HashMap<u32, f32>,
+    default_width: f32,
 }
 
 enum CidText {
     None,
-    Collection(CMap),
+    Collection(Box<CMap>),
     /// GID → text from the embedded TrueType font, and the CID → GID map.
     TrueType {
         glyphs: HashMap<u16, char>,
@@ -84,7 +87,12 @@ fn number(o: &Object) -> Option<f32> {
 
 /// The bytes of a stream object, decoded within `limit` and within what is left of the
 /// document's budget of decompressed bytes, which they are charged to.
-fn stream_data(doc: &Document, object: &Object, limit: usize, budget: &Cell<usize>) -> Option<Vec<u8>> {
+fn stream_data(
+    doc: &Document,
+    object: &Object,
+    limit: usize,
+    budget: &Cell<usize>,
+) -> Option<Vec<u8>> {
     let stream = resolve(doc, object)?.as_stream().ok()?;
     let data = filters::decode(doc, stream, limit.min(budget.get())).ok()?;
     budget.set(budget.get().saturating_sub(data.len()));
@@ -155,7 +163,10 @@ impl Font {
             _ => None,
         };
         let builtin = if base.is_none() {
-            descriptor.and_then(|d| type1_builtin_encoding(doc, d, budget).or_else(|| cff_builtin_encoding(doc, d, budget)))
+            descriptor.and_then(|d| {
+                type1_builtin_encoding(doc, d, budget)
+                    .or_else(|| cff_builtin_encoding(doc, d, budget))
+            })
         } else {
             None
         };
@@ -175,20 +186,20 @@ impl Font {
                 (None, None) => None,
             })
             .collect();
-        if let Some(Object::Dictionary(d)) = encoding {
-            if let Some(Object::Array(diffs)) = get(doc, d, b"Differences") {
-                let mut code = 0usize;
-                for item in diffs {
-                    match resolve(doc, item) {
-                        Some(Object::Integer(n)) => code = (*n).clamp(0, 256) as usize,
-                        Some(Object::Name(name)) => {
-                            if let Some(slot) = names.get_mut(code) {
-                                *slot = Some(String::from_utf8_lossy(name).into_owned());
-                            }
-                            code += 1;
+        if let Some(Object::Dictionary(d)) = encoding
+            && let Some(Object::Array(diffs)) = get(doc, d, b"Differences")
+        {
+            let mut code = 0usize;
+            for item in diffs {
+                match resolve(doc, item) {
+                    Some(Object::Integer(n)) => code = (*n).clamp(0, 256) as usize,
+                    Some(Object::Name(name)) => {
+                        if let Some(slot) = names.get_mut(code) {
+                            *slot = Some(String::from_utf8_lossy(name).into_owned());
                         }
-                        _ => {}
+                        code += 1;
                     }
+                    _ => {}
                 }
             }
         }
@@ -199,7 +210,10 @@ impl Font {
             .and_then(|data| parse_cmap(&data));
         let text: Vec<String> = (0..=255u8)
             .map(|code| {
-                if let Some(t) = to_unicode.as_ref().and_then(|m| m.lookup_bf_string(code as u32)) {
+                if let Some(t) = to_unicode
+                    .as_ref()
+                    .and_then(|m| m.lookup_bf_string(code as u32))
+                {
                     return bf_text(t);
                 }
                 let name = names[code as usize].as_deref();
@@ -242,7 +256,9 @@ impl Font {
                 .unwrap_or(0)
                 .clamp(0, 255) as usize;
             for (i, w) in list.iter().enumerate() {
-                let Some(slot) = widths.get_mut(first + i) else { break };
+                let Some(slot) = widths.get_mut(first + i) else {
+                    break;
+                };
                 if let Some(w) = resolve(doc, w).and_then(number) {
                     *slot = w * scale;
                     from_array[first + i] = true;
@@ -260,7 +276,10 @@ impl Font {
             }
         }
         Font {
-            kind: Kind::Simple { text, widths },
+            kind: Kind::Simple {
+                text,
+                widths: Box::new(widths),
+            },
             vertical: false,
         }
     }
@@ -272,10 +291,14 @@ impl Font {
         let encoding_name = encoding.metadata().name.clone().unwrap_or_default();
         let identity = encoding_name.starts_with(b"Identity");
         let unicode_codes = encoding_name.starts_with(b"Uni")
-            && (encoding_name.windows(4).any(|w| w == b"UCS2" || w == b"UTF1"));
+            && (encoding_name
+                .windows(4)
+                .any(|w| w == b"UCS2" || w == b"UTF1"));
         let vertical = encoding.metadata().writing_mode == Some(WritingMode::Vertical);
         let to_unicode = get(doc, dict, b"ToUnicode").and_then(|o| match o {
-            Object::Stream(_) => stream_data(doc, o, MAX_FONT_PROGRAM, budget).and_then(|d| parse_cmap(&d)),
+            Object::Stream(_) => {
+                stream_data(doc, o, MAX_FONT_PROGRAM, budget).and_then(|d| parse_cmap(&d))
+            }
             _ => None,
         });
         let descendant = get(doc, dict, b"DescendantFonts")
@@ -306,7 +329,7 @@ impl Font {
             }
         }
         Font {
-            kind: Kind::Composite {
+            kind: Kind::Composite(Box::new(Composite {
                 encoding,
                 identity,
                 to_unicode,
@@ -314,7 +337,7 @@ impl Font {
                 unicode_codes,
                 widths,
                 default_width,
-            },
+            })),
             vertical,
         }
     }
@@ -331,15 +354,16 @@ impl Font {
                     });
                 }
             }
-            Kind::Composite {
-                encoding,
-                identity,
-                to_unicode,
-                cid_text,
-                unicode_codes,
-                widths,
-                default_width,
-            } => {
+            Kind::Composite(composite) => {
+                let Composite {
+                    encoding,
+                    identity,
+                    to_unicode,
+                    cid_text,
+                    unicode_codes,
+                    widths,
+                    default_width,
+                } = &**composite;
                 let mut i = 0;
                 let (mut raw, mut text) = (String::new(), String::new());
                 while i < bytes.len() {
@@ -447,7 +471,11 @@ fn has_font_file(doc: &Document, descriptor: &Dictionary) -> bool {
 /// The built-in encoding of an embedded Type1 font program: its cleartext part's
 /// `dup CODE /name put` entries. `None` when the font uses StandardEncoding or is not
 /// a Type1 program.
-fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary, budget: &Cell<usize>) -> Option<Vec<Option<String>>> {
+fn type1_builtin_encoding(
+    doc: &Document,
+    descriptor: &Dictionary,
+    budget: &Cell<usize>,
+) -> Option<Vec<Option<String>>> {
     let program = get(doc, descriptor, b"FontFile")?;
     let stream = program.as_stream().ok()?;
     let clear_len = get(doc, &stream.dict, b"Length1")
@@ -472,12 +500,14 @@ fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary, budget: &Cell
         if word != "dup" {
             continue;
         }
-        let (Some(code), Some(name)) = (words.next(), words.next()) else { break };
-        if let (Ok(code), Some(name)) = (code.parse::<usize>(), name.strip_prefix('/')) {
-            if code < 256 {
-                codes[code] = Some(name.to_string());
-                found = true;
-            }
+        let (Some(code), Some(name)) = (words.next(), words.next()) else {
+            break;
+        };
+        if let (Ok(code), Some(name)) = (code.parse::<usize>(), name.strip_prefix('/'))
+            && code < 256
+        {
+            codes[code] = Some(name.to_string());
+            found = true;
         }
     }
     found.then_some(codes)
@@ -485,8 +515,13 @@ fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary, budget: &Cell
 
 /// The built-in encoding of an embedded CFF (Type1C) font program, by `ttf-parser`'s
 /// CFF reader: each code's glyph name through the font's encoding and charset.
-fn cff_builtin_encoding(doc: &Document, descriptor: &Dictionary, budget: &Cell<usize>) -> Option<Vec<Option<String>>> {
-    let data = get(doc, descriptor, b"FontFile3").and_then(|o| stream_data(doc, o, MAX_FONT_PROGRAM, budget))?;
+fn cff_builtin_encoding(
+    doc: &Document,
+    descriptor: &Dictionary,
+    budget: &Cell<usize>,
+) -> Option<Vec<Option<String>>> {
+    let data = get(doc, descriptor, b"FontFile3")
+        .and_then(|o| stream_data(doc, o, MAX_FONT_PROGRAM, budget))?;
     let table = ttf_parser::cff::Table::parse(&data)?;
     let codes: Vec<Option<String>> = (0..=255u8)
         .map(|code| {
@@ -550,7 +585,7 @@ fn cid_text_source(doc: &Document, cid_font: &Dictionary, budget: &Cell<usize>) 
         .and_then(hayro_cmap::load_embedded)
         .and_then(parse_cmap)
     {
-        return CidText::Collection(map);
+        return CidText::Collection(Box::new(map));
     }
     let program = get(doc, cid_font, b"FontDescriptor")
         .and_then(|o| o.as_dict().ok())
@@ -563,7 +598,11 @@ fn cid_text_source(doc: &Document, cid_font: &Dictionary, budget: &Cell<usize>) 
     let cid_to_gid = get(doc, cid_font, b"CIDToGIDMap")
         .filter(|o| o.as_stream().is_ok())
         .and_then(|o| stream_data(doc, o, 1 << 17, budget))
-        .map(|d| d.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect());
+        .map(|d| {
+            d.chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect()
+        });
     CidText::TrueType { glyphs, cid_to_gid }
 }
 
@@ -610,7 +649,7 @@ mod tests {
                 "Differences" => vec![65.into(), Object::Name(b"eacute".to_vec())],
             },
         };
-        let font = Font::load(&doc, &dict, &mut usize::MAX);
+        let font = Font::load(&doc, &dict, &mut { usize::MAX });
         let out = texts(&font, b"AB ");
         assert_eq!(out[0].0, "é");
         assert_eq!(out[1].0, "B");
@@ -633,7 +672,7 @@ mod tests {
                 },
             })],
         };
-        let font = Font::load(&doc, &dict, &mut usize::MAX);
+        let font = Font::load(&doc, &dict, &mut { usize::MAX });
         // CID 843 of Adobe-Japan1 is HIRAGANA LETTER A.
         let out = texts(&font, &[0x03, 0x4B, 0x00, 0x03]);
         assert_eq!(out.len(), 2);

@@ -15,7 +15,11 @@ const MAX_FIELDS: usize = 20_000;
 const MAX_DEPTH: usize = 32;
 
 /// Extra text per page index.
-pub(super) fn field_text(doc: &Document, pages: &[ObjectId], budget: usize) -> HashMap<usize, String> {
+pub(super) fn field_text(
+    doc: &Document,
+    pages: &[ObjectId],
+    budget: usize,
+) -> HashMap<usize, String> {
     let mut out: HashMap<usize, String> = HashMap::new();
     let Some(form) = doc
         .catalog()
@@ -47,7 +51,9 @@ pub(super) fn field_text(doc: &Document, pages: &[ObjectId], budget: usize) -> H
             walk.visit(field, &Inherited::default(), 0);
         }
         for (id, label, value) in walk.lines {
-            let Ok(dict) = doc.get_dictionary(id) else { continue };
+            let Ok(dict) = doc.get_dictionary(id) else {
+                continue;
+            };
             let page = page_of(id, dict);
             let text = out.entry(page).or_default();
             if label.is_empty() {
@@ -107,7 +113,9 @@ impl FieldWalk<'_> {
         if depth > MAX_DEPTH || self.seen.len() >= MAX_FIELDS || !self.seen.insert(id) {
             return;
         }
-        let Ok(dict) = self.doc.get_dictionary(id) else { return };
+        let Ok(dict) = self.doc.get_dictionary(id) else {
+            return;
+        };
         let partial = dict.get(b"T").ok().and_then(|o| text_string(self.doc, o));
         let label = dict
             .get(b"TU")
@@ -117,7 +125,11 @@ impl FieldWalk<'_> {
             .unwrap_or_else(|| parent.name.clone());
         let here = Inherited {
             name: label,
-            value: dict.get(b"V").ok().map(|o| deref(self.doc, o).clone()).or(parent.value.clone()),
+            value: dict
+                .get(b"V")
+                .ok()
+                .map(|o| deref(self.doc, o).clone())
+                .or(parent.value.clone()),
         };
         let kids: Vec<Object> = match dict.get(b"Kids").map(|o| deref(self.doc, o)) {
             Ok(Object::Array(k)) => k.clone(),
@@ -138,7 +150,10 @@ impl FieldWalk<'_> {
         }
         if let Some(value) = here.value.as_ref().and_then(|v| value_text(self.doc, v)) {
             // The value is placed on the first widget's page.
-            let widget = kids.first().and_then(|k| k.as_reference().ok()).unwrap_or(id);
+            let widget = kids
+                .first()
+                .and_then(|k| k.as_reference().ok())
+                .unwrap_or(id);
             self.lines.push((widget, clean_label(&here.name), value));
         }
     }
@@ -146,7 +161,10 @@ impl FieldWalk<'_> {
 
 fn text_string(doc: &Document, o: &Object) -> Option<String> {
     let o = deref(doc, o);
-    lopdf::decode_text_string(o).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    lopdf::decode_text_string(o)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// The text of a field value: strings as they are, a chosen state's name unless `Off`,
@@ -200,14 +218,23 @@ fn xfa_datasets(doc: &Document, form: &Dictionary, budget: usize) -> Option<Stri
         (Some(a), Some(b)) if a < b => &xml[a..b + "</xfa:datasets>".len()],
         _ => &xml[..],
     };
+    // Producers leave bare ampersands in values ("Humanitarian & Compassionate"), which
+    // XML forbids and viewers accept.
+    let xml = escape_bare_ampersands(xml);
     let options = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: 1_000_000,
         ..roxmltree::ParsingOptions::default()
     };
-    let tree = roxmltree::Document::parse_with_options(xml, options).ok()?;
+    let tree = roxmltree::Document::parse_with_options(&xml, options).ok()?;
+    // The form's values are under `xfa:data`; other children of the datasets (lists of
+    // values for drop-downs, descriptions) are not what was filled in.
+    let data = tree
+        .descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == "data")
+        .unwrap_or(tree.root());
     let mut lines = String::new();
-    for node in tree.descendants().filter(|n| n.is_element()) {
+    for node in data.descendants().filter(|n| n.is_element()) {
         let leaf = !node.children().any(|c| c.is_element());
         if !leaf {
             continue;
@@ -215,9 +242,27 @@ fn xfa_datasets(doc: &Document, form: &Dictionary, budget: usize) -> Option<Stri
         let Some(value) = node.text().map(str::trim).filter(|t| !t.is_empty()) else {
             continue;
         };
-        lines.push_str(&format!("{}: {}\n", node.tag_name().name(), value.replace(['\r', '\n'], " ")));
+        lines.push_str(&format!(
+            "{}: {}\n",
+            node.tag_name().name(),
+            value.replace(['\r', '\n'], " ")
+        ));
     }
     (!lines.is_empty()).then_some(lines)
+}
+
+fn escape_bare_ampersands(xml: &str) -> std::borrow::Cow<'_, str> {
+    static BARE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"&(?:[A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#x[0-9A-Fa-f]+;)?")
+            .expect("a valid pattern")
+    });
+    BARE.replace_all(xml, |c: &regex::Captures<'_>| {
+        if c[0].len() == 1 {
+            "&amp;".to_string()
+        } else {
+            c[0].to_string()
+        }
+    })
 }
 
 fn stream_bytes(doc: &Document, o: &Object, budget: usize) -> Option<Vec<u8>> {
@@ -232,17 +277,40 @@ mod tests {
     #[test]
     fn generated_field_names_are_shortened() {
         assert_eq!(clean_label("topmostSubform[0].Page1[0].SSN[0]"), "SSN");
-        assert_eq!(clean_label("Social security number"), "Social security number");
-        assert_eq!(clean_label("SOCIAL SECURITY NO. (MANDATORY)"), "SOCIAL SECURITY NO. (MANDATORY)");
+        assert_eq!(
+            clean_label("Social security number"),
+            "Social security number"
+        );
+        assert_eq!(
+            clean_label("SOCIAL SECURITY NO. (MANDATORY)"),
+            "SOCIAL SECURITY NO. (MANDATORY)"
+        );
+    }
+
+    #[test]
+    fn bare_ampersands_are_escaped() {
+        assert_eq!(
+            escape_bare_ampersands("A & B &amp; &#38; &#x26;"),
+            "A &amp; B &amp; &#38; &#x26;"
+        );
     }
 
     #[test]
     fn values_of_each_field_kind() {
         let doc = Document::with_version("1.5");
-        assert_eq!(value_text(&doc, &Object::string_literal("Jane Roe")).as_deref(), Some("Jane Roe"));
-        assert_eq!(value_text(&doc, &Object::Name(b"Yes".to_vec())).as_deref(), Some("Yes"));
+        assert_eq!(
+            value_text(&doc, &Object::string_literal("Jane Roe")).as_deref(),
+            Some("Jane Roe")
+        );
+        assert_eq!(
+            value_text(&doc, &Object::Name(b"Yes".to_vec())).as_deref(),
+            Some("Yes")
+        );
         assert_eq!(value_text(&doc, &Object::Name(b"Off".to_vec())), None);
-        let choice = Object::Array(vec![Object::string_literal("A"), Object::string_literal("B")]);
+        let choice = Object::Array(vec![
+            Object::string_literal("A"),
+            Object::string_literal("B"),
+        ]);
         assert_eq!(value_text(&doc, &choice).as_deref(), Some("A, B"));
     }
 }

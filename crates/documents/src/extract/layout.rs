@@ -206,7 +206,10 @@ fn is_rtl(c: char) -> bool {
 /// line is not mostly right-to-left.
 fn logical_order(line: &str) -> Option<String> {
     let rtl = line.chars().filter(|&c| is_rtl(c)).count();
-    let ltr = line.chars().filter(|&c| c.is_alphanumeric() && !is_rtl(c)).count();
+    let ltr = line
+        .chars()
+        .filter(|&c| c.is_alphanumeric() && !is_rtl(c))
+        .count();
     if rtl == 0 || rtl < ltr {
         return None;
     }
@@ -279,7 +282,10 @@ mod tests {
     #[test]
     fn right_to_left_lines_come_out_in_logical_order() {
         // Visual order as drawn: the last letter of the word first, then a number.
-        assert_eq!(logical_order("2024 ﺔﻴﺑﺮﻌﻟا").as_deref(), Some("ﺍﻟﻌﺮﺑﻴﺔ 2024".replace('ﺍ', "ا").as_str()));
+        assert_eq!(
+            logical_order("2024 ﺔﻴﺑﺮﻌﻟا").as_deref(),
+            Some("ﺍﻟﻌﺮﺑﻴﺔ 2024".replace('ﺍ', "ا").as_str())
+        );
         assert_eq!(logical_order("plain text"), None);
     }
 

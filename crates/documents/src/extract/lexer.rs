@@ -40,7 +40,10 @@ fn is_white(b: u8) -> bool {
 }
 
 fn is_delimiter(b: u8) -> bool {
-    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
+    matches!(
+        b,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+    )
 }
 
 impl<'a> Lexer<'a> {
@@ -143,7 +146,13 @@ impl<'a> Lexer<'a> {
                             self.pos += 1;
                             break;
                         }
-                        Some(&b) if is_delimiter(b) || b == b'+' || b == b'-' || b == b'.' || b.is_ascii_digit() => {
+                        Some(&b)
+                            if is_delimiter(b)
+                                || b == b'+'
+                                || b == b'-'
+                                || b == b'.'
+                                || b.is_ascii_digit() =>
+                        {
                             if b == b')' || b == b'>' || b == b'}' || b == b'{' {
                                 self.pos += 1;
                                 continue;
@@ -292,7 +301,9 @@ impl<'a> Lexer<'a> {
                 self.pos += 3;
                 break;
             }
-            let Some(&b) = self.data.get(self.pos) else { return };
+            let Some(&b) = self.data.get(self.pos) else {
+                return;
+            };
             if b == b'/' || b == b'(' || b == b'<' || b == b'[' || b.is_ascii_digit() || b == b'-' {
                 self.operand(0);
             } else {
@@ -303,7 +314,10 @@ impl<'a> Lexer<'a> {
             if self.data[self.pos..].starts_with(b"EI")
                 && self.pos > 0
                 && is_white(self.data[self.pos - 1])
-                && self.data.get(self.pos + 2).is_none_or(|&b| is_white(b) || is_delimiter(b))
+                && self
+                    .data
+                    .get(self.pos + 2)
+                    .is_none_or(|&b| is_white(b) || is_delimiter(b))
             {
                 self.pos += 2;
                 return;
@@ -357,7 +371,8 @@ mod tests {
 
     #[test]
     fn operators_and_operands() {
-        let got = ops(b"BT /F1 12 Tf 1 0 0 1 -.5 +3. Tm [(a\\)b) -120 <4142>] TJ (x\\101\\\ny) Tj ET");
+        let got =
+            ops(b"BT /F1 12 Tf 1 0 0 1 -.5 +3. Tm [(a\\)b) -120 <4142>] TJ (x\\101\\\ny) Tj ET");
         let names: Vec<&str> = got.iter().map(|(o, _)| o.as_str()).collect();
         assert_eq!(names, ["BT", "Tf", "Tm", "TJ", "Tj", "ET"]);
         assert_eq!(got[1].1, [Operand::Name(b"F1"), Operand::Number(12.0)]);

@@ -103,7 +103,7 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, Error> {
         if let Ok(page) = doc.get_dictionary(page_id) {
             walk.annotations(page, resources, matrix)?;
         }
-        let mut text = layout::lay_out(&walk.out);
+        let mut text = compatibility_forms(layout::lay_out(&walk.out));
         if let Some(extra) = fields.remove(&index) {
             text.push_str(&extra);
         }
@@ -119,6 +119,18 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, Error> {
         return Err(Error::NoText);
     }
     Ok(pages)
+}
+
+/// Ligatures (ﬁ), presentation forms (Arabic, full-width digits) and other compatibility
+/// characters replaced by what they stand for (NFKC), so that the recognizers see
+/// `office` and `123` however the font drew them.
+fn compatibility_forms(text: String) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    if text.is_ascii() {
+        text
+    } else {
+        text.nfkc().collect()
+    }
 }
 
 fn check_time(deadline: Instant, limits: &Limits) -> Result<(), Error> {
@@ -152,7 +164,9 @@ fn inherited<'d>(doc: &'d Document, page_id: ObjectId, key: &[u8]) -> Option<&'d
         if let Ok(value) = node.get(key) {
             return doc.dereference(value).ok().map(|(_, o)| o);
         }
-        node = doc.get_dictionary(node.get(b"Parent").ok()?.as_reference().ok()?).ok()?;
+        node = doc
+            .get_dictionary(node.get(b"Parent").ok()?.as_reference().ok()?)
+            .ok()?;
     }
     None
 }

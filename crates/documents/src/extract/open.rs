@@ -42,19 +42,27 @@ pub(super) fn load(bytes: &[u8]) -> Result<Document, Error> {
         // lopdf refuses a /Length in a V 1 (40-bit RC4) handler, which old Acrobat
         // versions wrote and viewers ignore: blank it out in place and read again.
         // A file without an /ID is keyed as if the ID were empty, as pdf.js does.
-        for fixed in [without_v1_key_length(bytes, &doc), with_empty_id(bytes, &doc)].into_iter().flatten() {
-            if let Ok(again) = Document::load_mem(&fixed) {
-                if again.encryption_state.is_some() {
-                    return Ok(again);
-                }
+        for fixed in [
+            without_v1_key_length(bytes, &doc),
+            with_empty_id(bytes, &doc),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Ok(again) = Document::load_mem(&fixed)
+                && again.encryption_state.is_some()
+            {
+                return Ok(again);
             }
         }
         return Err(match doc.authenticate_password("") {
-            Err(lopdf::Error::Decryption(lopdf::encryption::DecryptionError::IncorrectPassword)) => {
-                Error::NeedsPassword
-            }
+            Err(lopdf::Error::Decryption(
+                lopdf::encryption::DecryptionError::IncorrectPassword,
+            )) => Error::NeedsPassword,
             Err(e) => Error::Encrypted(e.to_string()),
-            Ok(()) => Error::Encrypted("the empty password opens it, but its objects could not be decrypted".into()),
+            Ok(()) => Error::Encrypted(
+                "the empty password opens it, but its objects could not be decrypted".into(),
+            ),
         });
     }
     Ok(doc)
@@ -80,7 +88,9 @@ fn recover_stream_data(doc: &mut Document, bytes: &[u8]) {
             let id = (number, *generation);
             let missing = match doc.objects.get(&id) {
                 None => true,
-                Some(lopdf::Object::Stream(s)) => s.content.is_empty() && declared_length(doc, s) > 0,
+                Some(lopdf::Object::Stream(s)) => {
+                    s.content.is_empty() && declared_length(doc, s) > 0
+                }
                 // A stream whose data could not be read comes back as its dictionary.
                 Some(lopdf::Object::Dictionary(d)) => d.has(b"Length"),
                 Some(_) => false,
@@ -121,7 +131,9 @@ fn latest_compressed_objects(doc: &mut Document) {
         else {
             continue;
         };
-        let Ok(parsed) = lopdf::ObjectStream::new(&mut stream) else { continue };
+        let Ok(parsed) = lopdf::ObjectStream::new(&mut stream) else {
+            continue;
+        };
         for number in numbers {
             if let Some(object) = parsed.objects.get(&(number, 0)) {
                 doc.objects.insert((number, 0), object.clone());
@@ -175,7 +187,10 @@ fn reread(bytes: &[u8], offset: usize) -> Option<lopdf::Object> {
     );
     let parsed = Document::load_mem(&mini).ok()?.objects.remove(&(1, 0))?;
     match data {
-        Some(data) => Some(lopdf::Object::Stream(lopdf::Stream::new(parsed.as_dict().ok()?.clone(), data))),
+        Some(data) => Some(lopdf::Object::Stream(lopdf::Stream::new(
+            parsed.as_dict().ok()?.clone(),
+            data,
+        ))),
         None => Some(parsed),
     }
 }
@@ -220,7 +235,8 @@ fn unknown_filter(bytes: &[u8]) -> Option<String> {
         .find(|name| !super::filters::KNOWN.contains(&name.as_str()))
 }
 
-static V1_HANDLER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)/V\s*1\b").expect("a valid pattern"));
+static V1_HANDLER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u)/V\s*1\b").expect("a valid pattern"));
 static KEY_LENGTH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?-u)/Length\s*\d+").expect("a valid pattern"));
 
@@ -232,7 +248,11 @@ fn without_v1_key_length(bytes: &[u8], doc: &Document) -> Option<Vec<u8>> {
         return None;
     };
     let start = *offset as usize;
-    let end = start + find_last(bytes.get(start..start.checked_add(4096)?.min(bytes.len()))?, b"endobj")?;
+    let end = start
+        + find_last(
+            bytes.get(start..start.checked_add(4096)?.min(bytes.len()))?,
+            b"endobj",
+        )?;
     let object = &bytes[start..end];
     if !V1_HANDLER.is_match(object) {
         return None;
@@ -243,14 +263,18 @@ fn without_v1_key_length(bytes: &[u8], doc: &Document) -> Option<Vec<u8>> {
     Some(out)
 }
 
-static OBJECT_HEADER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?-u)(?:^|[\r\n\s])(\d{1,10})\s+(\d{1,5})\s+obj\b").expect("a valid pattern"));
+static OBJECT_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)(?:^|[\r\n\s])(\d{1,10})\s+(\d{1,5})\s+obj\b").expect("a valid pattern")
+});
 static TRAILER_REF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?-u)/(Root|Encrypt|Info)\s*(\d{1,10})\s+(\d{1,5})\s+R").expect("a valid pattern")
 });
-static TRAILER_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?-u)/ID\s*\[\s*(<[0-9A-Fa-f\s]*>|\([^)]*\))\s*(<[0-9A-Fa-f\s]*>|\([^)]*\))\s*\]").expect("a valid pattern"));
-static CATALOG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u)/Type\s*/Catalog\b").expect("a valid pattern"));
+static TRAILER_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)/ID\s*\[\s*(<[0-9A-Fa-f\s]*>|\([^)]*\))\s*(<[0-9A-Fa-f\s]*>|\([^)]*\))\s*\]")
+        .expect("a valid pattern")
+});
+static CATALOG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u)/Type\s*/Catalog\b").expect("a valid pattern"));
 
 /// The file with a new cross-reference table and trailer appended, built from the
 /// objects found by scanning; `None` when no object or no catalog is found. A later
@@ -294,13 +318,19 @@ fn rebuild_xref(bytes: &[u8]) -> Option<Vec<u8>> {
         }
     }
     if let Some(c) = TRAILER_ID.captures_iter(bytes).last() {
-        id = Some(format!("[{} {}]", String::from_utf8_lossy(&c[1]), String::from_utf8_lossy(&c[2])));
+        id = Some(format!(
+            "[{} {}]",
+            String::from_utf8_lossy(&c[1]),
+            String::from_utf8_lossy(&c[2])
+        ));
     }
     if encrypt.is_none() {
         // An encryption dictionary is recognisable by its handler entry.
         for (&num, &(generation, offset)) in &objects {
             let head = &bytes[offset..bytes.len().min(offset + 512)];
-            if find_last(head, b"/Filter/Standard").is_some() || find_last(head, b"/Filter /Standard").is_some() {
+            if find_last(head, b"/Filter/Standard").is_some()
+                || find_last(head, b"/Filter /Standard").is_some()
+            {
                 encrypt = Some(format!("{num} {generation} R"));
             }
         }
