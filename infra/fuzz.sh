@@ -37,7 +37,8 @@ for target in "${targets[@]}"; do
   step "Fuzzing $target for $seconds s (corpus $corpus)"
   cargo fuzz run --release "$target" "$corpus" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=300000 -print_final_stats=1 2>&1 |
-    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)" || true
+    tee "$VIGIL_CACHE/fuzz/$target.log" |
+    grep -E "DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb|==[0-9]+==|SUMMARY|Test unit written" || true
   if compgen -G "artifacts/$target/*" >/dev/null; then
     die "fuzz target $target found crashes: see fuzz/artifacts/$target/"
   fi

@@ -34,7 +34,7 @@ macro_rules! re {
 
 re!(
     SSN,
-    r"\b(\d{3})-(\d{2})-(\d{4})\b|\b(\d{3}) (\d{2}) (\d{4})\b"
+    r"\b\d{3}-\d{2}-\d{4}\b|\b\d{3} \d{2} \d{4}\b|\b\d{3}\.\d{2}\.\d{4}\b"
 );
 re!(
     EMAIL,
@@ -45,7 +45,25 @@ re!(
     r"(?:\+1[ .-]?|\b1[ .-])?(?:\(([2-9]\d{2})\) ?|\b([2-9]\d{2})[.-])([2-9]\d{2})[ .-](\d{4})\b"
 );
 re!(CARD, r"\b\d(?:[ -]?\d){12,18}\b");
-re!(IBAN, r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}\b");
+re!(IBAN, r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{1,4}){3,8}\b");
+// Phone numbers in other countries' formats: international (+ or 00 and a country
+// code), or national with separators; each is checked against libphonenumber's metadata.
+re!(
+    PHONE_INTL,
+    r"(?:\+|\b00)[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,5}){0,4}\b"
+);
+re!(
+    PHONE_NATIONAL,
+    r"(?:\(\d{2,5}\)|\b\d{2,5})(?:[ .-]?\d{2,8}){1,4}\b"
+);
+// Candidate IPv6 addresses: hex groups and colons (two at least), an embedded IPv4
+// tail, a zone and a prefix length; std's parser decides.
+re!(
+    IPV6,
+    r"[0-9A-Fa-f:]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[0-9A-Za-z]+)?(?:/\d{1,4})?"
+);
+// Routing numbers as printed on cheques: nine digits, or the MICR-style 4-4-1 form.
+re!(ROUTING, r"\b\d{9}\b|\b\d{4}-\d{4}-\d\b");
 re!(
     IPV4,
     r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b"
@@ -100,6 +118,33 @@ const EIN_CONTEXT: &[&str] = &[
     "fein",
 ];
 const PHONE_CONTEXT: &[&str] = &["phone", "tel", "mobile", "cell", "home", "contact"];
+/// Words before a number in another country's national format that make it a phone
+/// number (without one, a national format is as likely a reference or a date).
+const FOREIGN_PHONE_CONTEXT: &[&str] = &[
+    "phone",
+    "tel",
+    "mobile",
+    "cell",
+    "number",
+    "call",
+    "fax",
+    "whatsapp",
+    "telefon",
+    "téléphone",
+    "teléfono",
+    "telefone",
+    "móvil",
+    "celular",
+    "handy",
+    "portable",
+];
+/// Regions whose national formats are tried, in this order: the larger EU countries,
+/// the UK, Brazil, Mexico, India, Japan, China, Israel and Australia (North America is
+/// the PHONE pattern's).
+const PHONE_REGIONS: &[phonenumber::country::Id] = {
+    use phonenumber::country::Id::*;
+    &[GB, DE, FR, IT, ES, NL, BR, MX, IN, JP, CN, IL, AU]
+};
 const NEGATIVE: &[&str] = &[
     "example",
     "sample",
@@ -279,25 +324,35 @@ pub fn luhn(d: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// Visa, Mastercard, American Express, Discover, JCB and Diners lengths and prefixes.
+/// Issuer ranges and lengths (ISO/IEC 7812 prefixes as the networks publish them):
+/// Visa, Mastercard, American Express, Discover, JCB, Diners Club, Maestro, UnionPay,
+/// Mir, RuPay and UATP.
 pub fn card_issuer(d: &[u8]) -> bool {
     let p = |n: usize| number(&d[..n.min(d.len())]);
-    match d.len() {
-        13 => d[0] == 4,
-        14 => matches!(p(2), 36 | 38 | 39) || (300..=305).contains(&p(3)),
-        15 => matches!(p(2), 34 | 37),
-        16 => {
-            d[0] == 4
-                || (51..=55).contains(&p(2))
-                || (2221..=2720).contains(&p(4))
-                || p(4) == 6011
-                || p(2) == 65
-                || (644..=649).contains(&p(3))
-                || (3528..=3589).contains(&p(4))
-        }
-        17..=19 => d[0] == 4 || p(4) == 6011 || p(2) == 65 || (3528..=3589).contains(&p(4)),
-        _ => false,
-    }
+    let len = d.len();
+    let visa = d[0] == 4 && matches!(len, 13 | 16 | 19);
+    let mastercard = len == 16 && ((51..=55).contains(&p(2)) || (2221..=2720).contains(&p(4)));
+    let amex = len == 15 && matches!(p(2), 34 | 37);
+    let discover =
+        (16..=19).contains(&len) && (p(4) == 6011 || p(2) == 65 || (644..=649).contains(&p(3)));
+    let jcb = (16..=19).contains(&len) && (3528..=3589).contains(&p(4));
+    let diners =
+        (14..=19).contains(&len) && (matches!(p(2), 36 | 38 | 39) || (300..=305).contains(&p(3)));
+    let maestro = (13..=19).contains(&len) && (p(2) == 50 || (56..=69).contains(&p(2)));
+    let unionpay = (16..=19).contains(&len) && p(2) == 62;
+    let mir = (16..=19).contains(&len) && (2200..=2204).contains(&p(4));
+    let rupay = len == 16 && matches!(p(2), 60 | 81 | 82);
+    let uatp = len == 15 && d[0] == 1;
+    visa || mastercard
+        || amex
+        || discover
+        || jcb
+        || diners
+        || maestro
+        || unionpay
+        || mir
+        || rupay
+        || uatp
 }
 
 /// ABA checksum: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10), with a
@@ -315,29 +370,110 @@ pub fn valid_routing(d: &[u8]) -> bool {
         == 0
 }
 
-/// ISO 13616 mod-97 with the country's length where known.
+/// IBAN lengths by country, from the SWIFT IBAN registry.
+const IBAN_LENGTHS: &[(&str, usize)] = &[
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BI", 27),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DJ", 27),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FK", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HN", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("LY", 25),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MN", 20),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NI", 28),
+    ("NL", 18),
+    ("NO", 15),
+    ("OM", 23),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("RU", 33),
+    ("SA", 24),
+    ("SC", 31),
+    ("SD", 18),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("SO", 23),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+    ("YE", 30),
+];
+
+/// ISO 13616 mod-97 with the country's length (0 for a country not in the registry
+/// table: then any length from 15 to 34).
 pub fn valid_iban(s: &str) -> bool {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    let expected = match &s[..2.min(s.len())] {
-        "DE" => 22,
-        "GB" => 22,
-        "FR" => 27,
-        "ES" => 24,
-        "IT" => 27,
-        "NL" => 18,
-        "BE" => 16,
-        "CH" => 21,
-        "IE" => 22,
-        "AT" => 20,
-        "PL" => 28,
-        "PT" => 25,
-        "SE" => 24,
-        "NO" => 15,
-        "DK" => 18,
-        "FI" => 18,
-        "LU" => 20,
-        _ => 0,
-    };
+    let s: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if s.len() < 4 || !s.is_ascii() {
+        return false;
+    }
+    let expected = iban_length(&s[..2]);
     if s.len() < 15 || s.len() > 34 || (expected != 0 && s.len() != expected) {
         return false;
     }
@@ -358,12 +494,30 @@ pub fn valid_iban(s: &str) -> bool {
     rem == 1
 }
 
+fn iban_length(country: &str) -> usize {
+    IBAN_LENGTHS
+        .iter()
+        .find(|(c, _)| *c == country)
+        .map_or(0, |&(_, n)| n)
+}
+
+/// A printed IBAN is grouped in fours (the last group shorter), or not at all.
+fn iban_grouping(value: &str) -> bool {
+    let groups: Vec<&str> = value.split([' ', '-']).collect();
+    groups.len() == 1 || groups[..groups.len() - 1].iter().all(|g| g.len() == 4)
+}
+
 fn plausible_birth_date(s: &str) -> bool {
     let year = s
         .split(|c: char| !c.is_ascii_digit())
         .filter(|p| p.len() == 4)
         .find_map(|p| p.parse::<u32>().ok());
     year.is_some_and(|y| (1900..=2012).contains(&y))
+}
+
+/// What an example or sample word before a value takes off its score.
+fn negative(ctx: &str) -> f32 {
+    if has(ctx, NEGATIVE) { 0.5 } else { 0.0 }
 }
 
 /// All candidates in `text`, overlapping ones resolved in favour of the higher score.
@@ -378,7 +532,6 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
             business,
         })
     };
-    let negative = |ctx: &str| if has(ctx, NEGATIVE) { 0.5 } else { 0.0 };
 
     for m in SSN.find_iter(text) {
         if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
@@ -467,22 +620,74 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
         );
     }
     for m in IBAN.find_iter(text) {
-        if valid_iban(m.as_str()) {
+        // The pattern may run on into the words after the IBAN ("… 8741 ALL CAPS"): the
+        // longest valid IBAN ending at one of its separators is the value.
+        let value = m.as_str();
+        // Words after it can only be cut off where the country's length is known.
+        let known = iban_length(&value[..2]) != 0;
+        let ends = std::iter::once(value.len()).chain(
+            value
+                .match_indices([' ', '-'])
+                .map(|(i, _)| i)
+                .rev()
+                .filter(|_| known),
+        );
+        if let Some(end) = ends
+            .into_iter()
+            .find(|&e| valid_iban(&value[..e]) && iban_grouping(&value[..e]))
+        {
             let ctx = context_before(text, m.start());
             push(
                 EntityKind::Iban,
                 m.start(),
-                m.end(),
+                m.start() + end,
                 0.95 - negative(&ctx),
                 false,
             );
         }
     }
     for m in IPV4.find_iter(text) {
-        if !glued(text, m.start(), m.end()) {
-            push(EntityKind::IpAddress, m.start(), m.end(), 0.6, false);
+        let end = m.end() + cidr_suffix(&text[m.end()..], 32);
+        // Glued to more digits by a dash or a dot, it is part of a longer number; an
+        // invalid prefix length after a slash leaves the address itself.
+        let rest = &text[end..];
+        let longer =
+            rest.starts_with(['.', '-']) && rest[1..].starts_with(|c: char| c.is_ascii_digit());
+        let before = &text[..m.start()];
+        let after_digit = before.ends_with(['.', '-'])
+            && before[..before.len() - 1].ends_with(|c: char| c.is_ascii_digit());
+        if !longer && !after_digit {
+            push(EntityKind::IpAddress, m.start(), end, 0.6, false);
         }
     }
+    for m in IPV6.find_iter(text) {
+        if let Some(len) = ipv6_len(text, m.start(), m.as_str()) {
+            push(
+                EntityKind::IpAddress,
+                m.start(),
+                m.start() + len,
+                0.6,
+                false,
+            );
+        }
+    }
+    for m in ROUTING.find_iter(text) {
+        if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
+            continue;
+        }
+        if valid_routing(&digits(m.as_str())) {
+            // Reported, never deciding: a routing number is a bank's, not a person's.
+            let ctx = context_before(text, m.start());
+            push(
+                EntityKind::RoutingNumber,
+                m.start(),
+                m.end(),
+                0.6 - negative(&ctx),
+                false,
+            );
+        }
+    }
+    foreign_phones(text, &mut push);
     for m in DATE.find_iter(text) {
         let ctx = context_before(text, m.start());
         if has(&ctx, DOB_CONTEXT) && plausible_birth_date(m.as_str()) {
@@ -527,6 +732,130 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
         }
     }
     resolve_overlaps(out)
+}
+
+/// The length of a `/prefix` after an address, if it is a valid one (at most `max`).
+fn cidr_suffix(after: &str, max: u32) -> usize {
+    let Some(rest) = after.strip_prefix('/') else {
+        return 0;
+    };
+    let digits: String = rest
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(4)
+        .collect();
+    match digits.parse::<u32>() {
+        Ok(bits) if bits <= max && !digits.is_empty() && digits.len() <= 3 => 1 + digits.len(),
+        _ => 0,
+    }
+}
+
+/// The length of a valid IPv6 address at `start` (with its zone and prefix), if the
+/// candidate is one: std's parser on the address, a digit somewhere (so that `A::B` in
+/// code is not an address), nothing alphanumeric glued before it.
+fn ipv6_len(text: &str, start: usize, candidate: &str) -> Option<usize> {
+    if text[..start]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    {
+        return None;
+    }
+    let address_end = candidate.find(['%', '/']).unwrap_or(candidate.len());
+    let mut address = &candidate[..address_end];
+    // A sentence's full stop after the address.
+    let mut trimmed = 0;
+    while address.ends_with('.') {
+        address = &address[..address.len() - 1];
+        trimmed += 1;
+    }
+    if !address.bytes().any(|b| b.is_ascii_digit())
+        || address.parse::<std::net::Ipv6Addr>().is_err()
+    {
+        return None;
+    }
+    if trimmed > 0 {
+        return Some(address.len());
+    }
+    // Letters glued after it (`fe80::1text`): not an address.
+    if text[start + candidate.len()..]
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    {
+        return None;
+    }
+    let mut len = address_end;
+    let rest = &candidate[address_end..];
+    if let Some(zone) = rest.strip_prefix('%') {
+        len += 1 + zone.find('/').unwrap_or(zone.len());
+    }
+    Some(len + cidr_suffix(&candidate[len..], 128))
+}
+
+/// Phone numbers in other countries' formats, checked with libphonenumber's metadata:
+/// international ones (`+55 11 98456 5666`) anywhere, national ones only after a word
+/// that says it is a phone number.
+fn foreign_phones(text: &str, push: &mut impl FnMut(EntityKind, usize, usize, f32, bool)) {
+    let mut seen: Vec<(usize, usize)> = Vec::new();
+    for m in PHONE_INTL.find_iter(text) {
+        if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
+            continue;
+        }
+        let raw = m.as_str();
+        let dialable = raw
+            .strip_prefix("00")
+            .map_or_else(|| raw.to_string(), |r| format!("+{r}"));
+        let valid = phonenumber::parse(None, &dialable).is_ok_and(|n| phonenumber::is_valid(&n));
+        if valid {
+            let ctx = context_before(text, m.start());
+            let business = has(&ctx, BUSINESS_PHONE);
+            let boost = if has(&ctx, PHONE_CONTEXT) { 0.15 } else { 0.0 };
+            push(
+                EntityKind::Phone,
+                m.start(),
+                m.end(),
+                0.7 + boost - negative(&ctx),
+                business,
+            );
+            seen.push((m.start(), m.end()));
+        }
+    }
+    for m in PHONE_NATIONAL.find_iter(text) {
+        if seen.iter().any(|&(s, e)| s < m.end() && m.start() < e)
+            || glued(text, m.start(), m.end())
+            || after_mask(text, m.start())
+            || text[..m.start()].ends_with(['+', '/', '.', '-'])
+        {
+            continue;
+        }
+        let count = m.as_str().bytes().filter(u8::is_ascii_digit).count();
+        let unbroken = count == m.as_str().len();
+        let ctx = context_before(text, m.start());
+        // A label of another kind (account, routing, passport …) says what it is.
+        let other_label = BARE_CONTEXT.iter().any(|(w, _)| has(&ctx, &[w]));
+        if !(8..=12).contains(&count)
+            || (unbroken && count < 10)
+            || other_label
+            || !has(&ctx, FOREIGN_PHONE_CONTEXT)
+            || DATE.is_match(m.as_str())
+        {
+            continue;
+        }
+        let valid = PHONE_REGIONS.iter().any(|&region| {
+            phonenumber::parse(Some(region), m.as_str()).is_ok_and(|n| phonenumber::is_valid(&n))
+        });
+        if valid {
+            let business = has(&ctx, BUSINESS_PHONE);
+            push(
+                EntityKind::Phone,
+                m.start(),
+                m.end(),
+                0.65 - negative(&ctx),
+                business,
+            );
+        }
+    }
 }
 
 /// Keeps the best of overlapping candidates (the longer on equal scores).
@@ -652,6 +981,59 @@ mod tests {
     #[test]
     fn examples_are_not_findings() {
         assert!(kinds("Enter your SSN in the format 536-22-8726 (example)").is_empty());
+    }
+
+    #[test]
+    fn formats_of_other_writers() {
+        assert_eq!(kinds("SSN 078.05.1123")[0].0, EntityKind::Ssn);
+        assert_eq!(
+            kinds("5019717010103742")[0].0,
+            EntityKind::CreditCard,
+            "Dankort"
+        );
+        assert_eq!(
+            kinds("6759649826438453")[0].0,
+            EntityKind::CreditCard,
+            "Maestro"
+        );
+        assert_eq!(
+            kinds("Dash as iban separator: AL47-2121-1009-0000-0002-3569-8741"),
+            vec![(EntityKind::Iban, "AL47-2121-1009-0000-0002-3569-8741")]
+        );
+        assert_eq!(
+            kinds("AL47212110090000000235698741 ALL CAPS"),
+            vec![(EntityKind::Iban, "AL47212110090000000235698741")]
+        );
+        assert_eq!(
+            kinds("Subnet: 192.168.1.0/24"),
+            vec![(EntityKind::IpAddress, "192.168.1.0/24")]
+        );
+        assert_eq!(
+            kinds("Connect to [2001:db8::1]:8080"),
+            vec![(EntityKind::IpAddress, "2001:db8::1")]
+        );
+        assert_eq!(
+            kinds("fe80::1%eth0/64 up"),
+            vec![(EntityKind::IpAddress, "fe80::1%eth0/64")]
+        );
+        assert!(kinds("at 10:30:00 use Vec::new and A::B or fe80::1text").is_empty());
+        assert!(
+            kinds("HR12 001 0051 8630 0016 A").is_empty(),
+            "grouped in threes"
+        );
+        assert_eq!(kinds("121000358")[0].0, EntityKind::RoutingNumber);
+        assert_eq!(
+            kinds("Brazil: +55 11 98456 5666"),
+            vec![(EntityKind::Phone, "+55 11 98456 5666")]
+        );
+        assert_eq!(
+            kinds("My Japanese number is 090-1234-5678")[0].0,
+            EntityKind::Phone
+        );
+        assert!(
+            kinds("Invoice 2021-04-26 ref 090-1234-5678").is_empty(),
+            "no phone word"
+        );
     }
 
     #[test]

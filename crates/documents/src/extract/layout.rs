@@ -282,7 +282,10 @@ mod tests {
     #[test]
     fn right_to_left_lines_come_out_in_logical_order() {
         // Drawn in visual order: the number at the left, the word's last letter first.
-        assert_eq!(logical_order("2024 ﺔﻴﺑﺮﻌﻟا").as_deref(), Some("اﻟﻌﺮﺑﻴﺔ 2024"));
+        assert_eq!(
+            logical_order("2024 ﺔﻴﺑﺮﻌﻟا").as_deref(),
+            Some("اﻟﻌﺮﺑﻴﺔ 2024")
+        );
         assert_eq!(logical_order("plain text"), None);
     }
 
