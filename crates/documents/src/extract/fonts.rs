@@ -535,32 +535,39 @@ fn cff_builtin_encoding(
     codes.iter().any(Option::is_some).then_some(codes)
 }
 
-/// `/W [c [w1 w2 …] cfirst clast w …]` in text space units.
+/// `/W [c [w1 w2 …] cfirst clast w …]` in text space units. At most `MAX_CID_WIDTHS`
+/// widths are written in all, so that overlapping ranges cannot make it slow.
 fn cid_widths(doc: &Document, w: &[Object]) -> HashMap<u32, f32> {
     let mut widths = HashMap::new();
+    let mut work = 0usize;
     let mut i = 0;
-    while i < w.len() && widths.len() < MAX_CID_WIDTHS {
+    while i < w.len() && work < MAX_CID_WIDTHS {
         let Some(first) = resolve(doc, &w[i]).and_then(|o| o.as_i64().ok()) else {
             i += 1;
             continue;
         };
+        let first = first.clamp(0, u32::MAX as i64) as u32;
         match w.get(i + 1).and_then(|o| resolve(doc, o)) {
             Some(Object::Array(list)) => {
-                for (k, v) in list.iter().enumerate().take(MAX_CID_WIDTHS) {
+                for (k, v) in list.iter().enumerate().take(MAX_CID_WIDTHS - work) {
                     if let Some(v) = resolve(doc, v).and_then(number) {
-                        widths.insert((first as u32).wrapping_add(k as u32), v * 0.001);
+                        widths.insert(first.wrapping_add(k as u32), v * 0.001);
                     }
                 }
+                work += list.len().max(1);
                 i += 2;
             }
             Some(last) => {
-                let last = last.as_i64().unwrap_or(first);
+                let last = last.as_i64().unwrap_or(first as i64);
                 let v = w.get(i + 2).and_then(|o| resolve(doc, o)).and_then(number);
                 if let Some(v) = v {
-                    let span = (last - first).clamp(0, MAX_CID_WIDTHS as i64) as u32;
+                    let span = (last - first as i64).clamp(0, (MAX_CID_WIDTHS - work) as i64) as u32;
                     for cid in 0..=span {
-                        widths.insert((first as u32).wrapping_add(cid), v * 0.001);
+                        widths.insert(first.wrapping_add(cid), v * 0.001);
                     }
+                    work += span as usize + 1;
+                } else {
+                    work += 1;
                 }
                 i += 3;
             }
@@ -655,6 +662,19 @@ mod tests {
         assert_eq!(out[1].0, "B");
         assert!((out[1].1 - 0.667).abs() < 1e-6, "{out:?}");
         assert!((out[2].1 - 0.278).abs() < 1e-6);
+    }
+
+    #[test]
+    fn overlapping_width_ranges_stay_bounded() {
+        let doc = Document::new();
+        let mut w = Vec::new();
+        for _ in 0..10_000 {
+            w.extend([Object::Integer(0), Object::Integer(1_000_000), Object::Integer(500)]);
+        }
+        let started = std::time::Instant::now();
+        let widths = cid_widths(&doc, &w);
+        assert!(widths.len() <= MAX_CID_WIDTHS + 1);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

@@ -99,12 +99,26 @@ fn recover_stream_data(doc: &mut Document, bytes: &[u8]) {
         })
         .take(MAX_RECOVERED)
         .collect();
+    // Each re-read searches forward for `endobj`; the bytes searched are bounded in all,
+    // so that a hostile table of offsets cannot make the scan quadratic.
+    let mut scan_budget = MAX_RECOVERY_SCAN;
     for (id, offset) in damaged {
-        if let Some(object) = reread(bytes, offset) {
+        let window = bytes.len().min(offset.saturating_add(scan_budget));
+        let Some(tail) = bytes.get(offset..window) else { continue };
+        // Up to the first `endobj` after the header (or the whole window).
+        let scanned = find_first(tail.get(8..).unwrap_or_default(), b"endobj").map_or(tail.len(), |e| e + 14);
+        scan_budget = scan_budget.saturating_sub(scanned);
+        if let Some(object) = reread(&bytes[..offset + scanned.min(tail.len())], offset) {
             doc.objects.insert(id, object);
+        }
+        if scan_budget == 0 {
+            break;
         }
     }
 }
+
+/// Most bytes the recovery of damaged objects searches, over all of them.
+const MAX_RECOVERY_SCAN: usize = 256 << 20;
 
 /// lopdf expands every object stream it reads, and when an incremental update has put
 /// a newer version of an object in a newer stream, the older version may win (which
@@ -156,7 +170,9 @@ fn declared_length(doc: &Document, stream: &lopdf::Stream) -> i64 {
 fn reread(bytes: &[u8], offset: usize) -> Option<lopdf::Object> {
     let tail = bytes.get(offset..)?;
     let head_end = find_first(&tail[..tail.len().min(64)], b"obj")? + 3;
-    let end = find_first(tail, b"endobj")?;
+    // The end is searched after the header: the `obj` found may be the end of an
+    // `endobj` when the offset is wrong.
+    let end = head_end + find_first(tail.get(head_end..)?, b"endobj")?;
     let body = &tail[head_end..end];
     let (dict, data) = match find_first(body, b"stream") {
         Some(at) => {
@@ -499,6 +515,13 @@ mod tests {
                 load(&bytes).err()
             );
         }
+    }
+
+    #[test]
+    fn an_offset_into_an_endobj_is_no_object() {
+        // Found by the `extract` fuzz target: an xref offset pointing at `endobj`.
+        assert!(reread(b"x endobj\n1 0 obj <</Length 5>> stream\nhello\nendstream endobj", 2).is_none());
+        assert!(reread(b"endobj", 0).is_none());
     }
 
     #[test]
