@@ -561,7 +561,8 @@ fn cid_widths(doc: &Document, w: &[Object]) -> HashMap<u32, f32> {
                 let last = last.as_i64().unwrap_or(first as i64);
                 let v = w.get(i + 2).and_then(|o| resolve(doc, o)).and_then(number);
                 if let Some(v) = v {
-                    let span = (last - first as i64).clamp(0, (MAX_CID_WIDTHS - work) as i64) as u32;
+                    let span =
+                        (last - first as i64).clamp(0, (MAX_CID_WIDTHS - work) as i64) as u32;
                     for cid in 0..=span {
                         widths.insert(first.wrapping_add(cid), v * 0.001);
                     }
@@ -669,7 +670,11 @@ mod tests {
         let doc = Document::new();
         let mut w = Vec::new();
         for _ in 0..10_000 {
-            w.extend([Object::Integer(0), Object::Integer(1_000_000), Object::Integer(500)]);
+            w.extend([
+                Object::Integer(0),
+                Object::Integer(1_000_000),
+                Object::Integer(500),
+            ]);
         }
         let started = std::time::Instant::now();
         let widths = cid_widths(&doc, &w);

@@ -104,9 +104,12 @@ fn recover_stream_data(doc: &mut Document, bytes: &[u8]) {
     let mut scan_budget = MAX_RECOVERY_SCAN;
     for (id, offset) in damaged {
         let window = bytes.len().min(offset.saturating_add(scan_budget));
-        let Some(tail) = bytes.get(offset..window) else { continue };
+        let Some(tail) = bytes.get(offset..window) else {
+            continue;
+        };
         // Up to the first `endobj` after the header (or the whole window).
-        let scanned = find_first(tail.get(8..).unwrap_or_default(), b"endobj").map_or(tail.len(), |e| e + 14);
+        let scanned =
+            find_first(tail.get(8..).unwrap_or_default(), b"endobj").map_or(tail.len(), |e| e + 14);
         scan_budget = scan_budget.saturating_sub(scanned);
         if let Some(object) = reread(&bytes[..offset + scanned.min(tail.len())], offset) {
             doc.objects.insert(id, object);
@@ -520,7 +523,13 @@ mod tests {
     #[test]
     fn an_offset_into_an_endobj_is_no_object() {
         // Found by the `extract` fuzz target: an xref offset pointing at `endobj`.
-        assert!(reread(b"x endobj\n1 0 obj <</Length 5>> stream\nhello\nendstream endobj", 2).is_none());
+        assert!(
+            reread(
+                b"x endobj\n1 0 obj <</Length 5>> stream\nhello\nendstream endobj",
+                2
+            )
+            .is_none()
+        );
         assert!(reread(b"endobj", 0).is_none());
     }
 
