@@ -10,6 +10,7 @@ use lopdf::Document;
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
+use super::find;
 use crate::Error;
 
 pub(super) fn load(bytes: &[u8]) -> Result<Document, Error> {
@@ -109,7 +110,7 @@ fn recover_stream_data(doc: &mut Document, bytes: &[u8]) {
         };
         // Up to the first `endobj` after the header (or the whole window).
         let scanned =
-            find_first(tail.get(8..).unwrap_or_default(), b"endobj").map_or(tail.len(), |e| e + 14);
+            find(tail.get(8..).unwrap_or_default(), b"endobj").map_or(tail.len(), |e| e + 14);
         scan_budget = scan_budget.saturating_sub(scanned);
         if let Some(object) = reread(&bytes[..offset + scanned.min(tail.len())], offset) {
             doc.objects.insert(id, object);
@@ -172,12 +173,12 @@ fn declared_length(doc: &Document, stream: &lopdf::Stream) -> i64 {
 /// The object at `offset`, its stream data delimited by keywords, not by `/Length`.
 fn reread(bytes: &[u8], offset: usize) -> Option<lopdf::Object> {
     let tail = bytes.get(offset..)?;
-    let head_end = find_first(&tail[..tail.len().min(64)], b"obj")? + 3;
+    let head_end = find(&tail[..tail.len().min(64)], b"obj")? + 3;
     // The end is searched after the header: the `obj` found may be the end of an
     // `endobj` when the offset is wrong.
-    let end = head_end + find_first(tail.get(head_end..)?, b"endobj")?;
+    let end = head_end + find(tail.get(head_end..)?, b"endobj")?;
     let body = &tail[head_end..end];
-    let (dict, data) = match find_first(body, b"stream") {
+    let (dict, data) = match find(body, b"stream") {
         Some(at) => {
             let mut start = at + 6;
             if body.get(start) == Some(&b'\r') {
@@ -212,10 +213,6 @@ fn reread(bytes: &[u8], offset: usize) -> Option<lopdf::Object> {
         ))),
         None => Some(parsed),
     }
-}
-
-fn find_first(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The file with an update appended whose trailer adds an empty `/ID`; `None` when the
