@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use vigil_core::{DocumentVerdict, Verdict};
-use vigil_documents::{Classifier, Limits, ModelFiles, NerMode, NerModel};
+use vigil_documents::{
+    AllowList, Classifier, Limits, ModelFiles, NerMode, NerModel, Ownership, OwnershipModel,
+};
 
 #[derive(Args, Clone)]
 pub struct ModelArgs {
@@ -28,6 +30,15 @@ pub struct ModelArgs {
     /// Time budget per document, in milliseconds.
     #[arg(long, default_value_t = 20_000)]
     time_budget_ms: u64,
+    /// An allow list (TOML: `values`, `patterns`, `email_domains`): what your
+    /// organisation declares public (its own phone numbers, domains, routing numbers) is
+    /// never a finding.
+    #[arg(long = "allow", value_name = "FILE")]
+    allow: Option<PathBuf>,
+    /// The ownership model's weights (JSON from `vigil train-ownership`) instead of the
+    /// built-in ones.
+    #[arg(long, value_name = "FILE")]
+    ownership_model: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -50,8 +61,9 @@ impl ModelArgs {
             time_budget: std::time::Duration::from_millis(self.time_budget_ms),
             ..Limits::default()
         };
+        let ownership = self.ownership()?;
         if self.no_ner {
-            return Ok(Classifier::new(None, limits));
+            return Ok(Classifier::new(None, limits).with_ownership(ownership));
         }
         let dir = self.model.clone().unwrap_or_else(default_model_dir);
         let model = NerModel::load(&ModelFiles::in_dir(&dir)).with_context(|| {
@@ -65,7 +77,29 @@ impl ModelArgs {
             NerModeArg::Verdict => NerMode::Verdict,
             NerModeArg::Everywhere => NerMode::Everywhere,
         };
-        Ok(Classifier::new(Some(model), limits).with_mode(mode))
+        Ok(Classifier::new(Some(model), limits)
+            .with_mode(mode)
+            .with_ownership(ownership))
+    }
+
+    fn ownership(&self) -> Result<Ownership> {
+        let model = match &self.ownership_model {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the ownership model {}", path.display()))?;
+                OwnershipModel::from_json(&text)?
+            }
+            None => OwnershipModel::built_in(),
+        };
+        let allow = match &self.allow {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the allow list {}", path.display()))?;
+                AllowList::parse(&text, &path.display().to_string())?
+            }
+            None => AllowList::default(),
+        };
+        Ok(Ownership::new(model, allow))
     }
 }
 
@@ -131,15 +165,26 @@ pub fn json_line(file: &str, verdict: &DocumentVerdict) -> serde_json::Value {
     json!({
         "file": file,
         "verdict": verdict.verdict.as_str(),
-        "entities": verdict.entities.iter().map(|f| json!({
-            "type": f.kind.as_str(),
-            "start": f.start,
-            "end": f.end,
-            "page": f.page,
-            "score": (f64::from(f.score) * 1000.0).round() / 1000.0,
-        })).collect::<Vec<_>>(),
+        "entities": verdict.entities.iter().map(finding_json).collect::<Vec<_>>(),
+        "business": verdict.business.iter().map(finding_json).collect::<Vec<_>>(),
         "error": verdict.error,
     })
+}
+
+/// A finding as `classify --json` prints it: masked, with the evidence on its owner.
+fn finding_json(f: &vigil_core::Finding) -> serde_json::Value {
+    let mut v = json!({
+        "type": f.kind.as_str(),
+        "start": f.start,
+        "end": f.end,
+        "page": f.page,
+        "score": (f64::from(f.score) * 1000.0).round() / 1000.0,
+        "masked": f.masked,
+    });
+    if !f.evidence.is_empty() {
+        v["evidence"] = json!(f.evidence);
+    }
+    v
 }
 
 pub fn classify(args: &ClassifyArgs) -> Result<i32> {
@@ -162,6 +207,7 @@ pub fn classify(args: &ClassifyArgs) -> Result<i32> {
                 pages: 0,
                 entities: Vec::new(),
                 reasons: Vec::new(),
+                business: Vec::new(),
                 error: Some(format!("cannot read the file: {e}")),
             },
         };
@@ -218,9 +264,25 @@ fn human_line(file: &str, v: &DocumentVerdict) -> String {
                 } else {
                     format!(" — {}", v.reasons.join("; "))
                 },
-            )
+            ) + &set_aside(v)
         }
     }
+}
+
+/// The business contacts set aside, one line each, with what decided them.
+fn set_aside(v: &DocumentVerdict) -> String {
+    v.business
+        .iter()
+        .map(|f| {
+            format!(
+                "\n    set aside {} {} (page {}): {}",
+                f.kind.as_str(),
+                f.masked,
+                f.page,
+                f.evidence.join("; ")
+            )
+        })
+        .collect()
 }
 
 #[derive(Subcommand)]

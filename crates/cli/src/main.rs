@@ -4,6 +4,7 @@ mod demo;
 mod documents;
 mod fraud;
 mod generate;
+mod ownership;
 mod reports;
 
 use std::path::PathBuf;
@@ -51,6 +52,8 @@ enum Command {
     EvaluateDocuments(documents::EvaluateArgs),
     /// Print the text of PDF files, page by page, as JSON lines.
     Extract(documents::ExtractArgs),
+    /// Learn the weights of the ownership model (whose is a value?) from labelled PDFs.
+    TrainOwnership(ownership::TrainOwnershipArgs),
     /// Run SQL over the processed transactions (table `txn_processedtxns`); prints CSV.
     Query(reports::QueryArgs),
     /// Build the transactions report (HTML page with charts, PNGs, CSV results).
@@ -172,6 +175,7 @@ fn main() -> Result<()> {
         Command::Corpus(args) => documents::corpus(&args),
         Command::EvaluateDocuments(args) => documents::evaluate(&args),
         Command::Extract(args) => documents::extract(&args),
+        Command::TrainOwnership(args) => ownership::train_ownership(&args),
         Command::Query(args) => {
             let code = tokio::runtime::Runtime::new()?.block_on(reports::query(&args));
             std::process::exit(code)

@@ -113,6 +113,10 @@ pub struct Finding {
     pub score: f32,
     pub detector: Detector,
     pub masked: String,
+    /// What decided whose the value is, in words without values ("business contact
+    /// (p 0.08): a business label before it; repeated on 3 pages").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +145,11 @@ pub struct DocumentVerdict {
     pub entities: Vec<Finding>,
     /// Why the document is `pii` (or why it is not), in words without values.
     pub reasons: Vec<String>,
+    /// Values found and judged an organisation's (letterheads, support lines, role
+    /// mailboxes), masked, with the evidence: not personal data, listed so that a
+    /// reviewer sees what was set aside and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub business: Vec<Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

@@ -143,6 +143,7 @@ mod tests {
             score: 0.9,
             detector: Detector::Recognizer,
             masked: String::new(),
+            evidence: Vec::new(),
         }
     }
 

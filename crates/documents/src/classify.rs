@@ -13,6 +13,7 @@ use vigil_core::{Detector, DocumentVerdict, EntityKind, Finding, Verdict, mask};
 use crate::Error;
 use crate::extract::{self, Limits, Page};
 use crate::ner::{NerModel, Span, Tag};
+use crate::ownership::{DocumentContext, Judgement, Ownership};
 use crate::recognizers::{self, Candidate};
 
 /// NER spans below this mean probability are dropped.
@@ -74,6 +75,7 @@ pub struct Classifier {
     ner: Option<NerModel>,
     limits: Limits,
     mode: NerMode,
+    ownership: Ownership,
 }
 
 /// Where the model runs. It costs about half a millisecond per token on one core, a
@@ -147,7 +149,14 @@ impl Classifier {
             ner,
             limits,
             mode: NerMode::default(),
+            ownership: Ownership::default(),
         }
+    }
+
+    /// Replaces the built-in ownership model and the (empty) allow list.
+    pub fn with_ownership(mut self, ownership: Ownership) -> Classifier {
+        self.ownership = ownership;
+        self
     }
 
     pub fn with_mode(mut self, mode: NerMode) -> Classifier {
@@ -215,15 +224,30 @@ impl Classifier {
             .iter()
             .map(|p| recognizers::recognize(&p.text))
             .collect();
+        let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
+        let context = DocumentContext::new(&texts, &candidates);
+        let judgements: Vec<Vec<Judgement>> = candidates
+            .iter()
+            .enumerate()
+            .map(|(i, found)| {
+                found
+                    .iter()
+                    .map(|c| {
+                        self.ownership
+                            .judge(&context, i, c, &texts[i][c.start..c.end])
+                    })
+                    .collect()
+            })
+            .collect();
         recognize_ms += ms(t);
         let settled = candidates
             .iter()
             .flatten()
-            .any(|c| !c.business && c.kind.is_direct_identifier());
+            .zip(judgements.iter().flatten())
+            .any(|(c, j)| j.personal && c.kind.is_direct_identifier());
         let mut findings = Vec::new();
-        let mut business = 0usize;
         let mut cut_at = None;
-        for (page, candidates) in pages.iter().zip(&candidates) {
+        for ((page, candidates), judgements) in pages.iter().zip(&candidates).zip(&judgements) {
             let t = Instant::now();
             let regions = match (&self.ner, self.mode) {
                 (None, _) => Vec::new(),
@@ -257,10 +281,15 @@ impl Classifier {
                 }
             }
             ner_ms += ms(t);
-            business += candidates.iter().filter(|c| c.business).count();
-            findings.extend(page_findings(&page.text, page.number, candidates, &spans));
+            findings.extend(page_findings(
+                &page.text,
+                page.number,
+                candidates,
+                judgements,
+                &spans,
+            ));
         }
-        let mut verdict = decide(pages.len() as u32, findings, business);
+        let mut verdict = decide(pages.len() as u32, findings);
         if let Some(page) = cut_at {
             if verdict.verdict == Verdict::Pii {
                 verdict.reasons.push(format!(
@@ -336,6 +365,7 @@ pub fn error_verdict(e: &Error) -> DocumentVerdict {
         pages: 0,
         entities: Vec::new(),
         reasons: Vec::new(),
+        business: Vec::new(),
         error: Some(e.to_string()),
     }
 }
@@ -492,10 +522,11 @@ fn page_findings(
     text: &str,
     page: u32,
     candidates: &[Candidate],
+    judgements: &[Judgement],
     spans: &[Span],
 ) -> Vec<(Finding, bool)> {
     let mut out = Vec::new();
-    for c in candidates {
+    for (c, judgement) in candidates.iter().zip(judgements) {
         let confirmed = spans
             .iter()
             .any(|s| s.start < c.end && c.start < s.end && !s.tag.is_name() && !s.tag.is_address());
@@ -515,8 +546,9 @@ fn page_findings(
                 Detector::Recognizer
             },
             masked: masked(c.kind, &text[c.start..c.end]),
+            evidence: judgement.evidence.clone(),
         };
-        out.push((finding, c.business));
+        out.push((finding, !judgement.personal));
     }
     for (kind, start, end, score) in group_spans(text, spans) {
         // Model spans that overlap a recognized identifier are that identifier.
@@ -528,6 +560,15 @@ fn page_findings(
             EntityKind::Person => recognizers::has(&ctx, OFFICER_WORDS) || officer_after(text, end),
             _ => recognizers::has(&ctx, OFFICE_WORDS),
         };
+        let evidence = match (business, kind) {
+            (false, _) => Vec::new(),
+            (true, EntityKind::Person) => {
+                vec!["business contact: a job title next to the name".to_owned()]
+            }
+            (true, _) => {
+                vec!["business contact: an office or a company named before it".to_owned()]
+            }
+        };
         out.push((
             Finding {
                 kind,
@@ -537,6 +578,7 @@ fn page_findings(
                 score,
                 detector: Detector::Ner,
                 masked: masked(kind, &text[start..end]),
+                evidence,
             },
             business,
         ));
@@ -557,17 +599,11 @@ fn officer_after(text: &str, end: usize) -> bool {
         || after.starts_with("cfo")
 }
 
-fn decide(pages: u32, found: Vec<(Finding, bool)>, business_candidates: usize) -> DocumentVerdict {
-    let business = found
-        .iter()
-        .filter(|(_, b)| *b)
-        .count()
-        .max(business_candidates);
-    let mut entities: Vec<Finding> = found
-        .into_iter()
-        .filter(|(_, b)| !b)
-        .map(|(f, _)| f)
-        .collect();
+fn decide(pages: u32, found: Vec<(Finding, bool)>) -> DocumentVerdict {
+    let (business, mut entities): (Vec<_>, Vec<_>) = found.into_iter().partition(|(_, b)| *b);
+    let mut business: Vec<Finding> = business.into_iter().map(|(f, _)| f).collect();
+    let mut entities: Vec<Finding> = entities.drain(..).map(|(f, _)| f).collect();
+    business.sort_by_key(|f| (f.page, f.start));
     entities.sort_by_key(|f| (f.page, f.start));
     let mut reasons = Vec::new();
     let direct: Vec<&str> = {
@@ -597,8 +633,8 @@ fn decide(pages: u32, found: Vec<(Finding, bool)>, business_candidates: usize) -
         if person || address {
             reasons.push("a name or an address alone, with no other identifier".to_owned());
         }
-        if business > 0 {
-            reasons.push(format!("{business} public business contact(s) ignored"));
+        if !business.is_empty() {
+            reasons.push(format!("{} business contact(s) set aside", business.len()));
         }
     }
     DocumentVerdict {
@@ -606,6 +642,7 @@ fn decide(pages: u32, found: Vec<(Finding, bool)>, business_candidates: usize) -
         pages,
         entities,
         reasons,
+        business,
         error: None,
     }
 }
@@ -660,7 +697,7 @@ mod tests {
             span(Tag::GivenName, "Tom", 0.9),
             span(Tag::Surname, "Hill", 0.9),
         ];
-        let found = page_findings(text, 1, &[], &spans);
+        let found = page_findings(text, 1, &[], &[], &spans);
         let kinds: Vec<_> = found.iter().map(|(f, b)| (f.kind, *b)).collect();
         assert_eq!(
             kinds,
@@ -671,7 +708,7 @@ mod tests {
             ]
         );
         assert_eq!(found[0].0.masked, "M**** J****");
-        let v = decide(1, found, 0);
+        let v = decide(1, found);
         assert_eq!(v.verdict, Verdict::Pii);
     }
 }

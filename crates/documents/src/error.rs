@@ -30,6 +30,8 @@ pub enum Error {
     TimeBudget(u64),
     #[error("model: {0}")]
     Model(String),
+    #[error("allow list {origin}: {message}")]
+    AllowList { origin: String, message: String },
     #[error("model file {path}: {message}")]
     ModelFile { path: String, message: String },
     #[error(transparent)]

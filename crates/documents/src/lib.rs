@@ -11,9 +11,11 @@ pub mod extract;
 pub mod filing;
 pub mod ner;
 pub mod onnx;
+pub mod ownership;
 pub mod recognizers;
 
 pub use classify::{Classified, Classifier, NerMode};
 pub use error::Error;
 pub use extract::{Limits, Page};
 pub use ner::{ModelFiles, NerModel};
+pub use ownership::{AllowList, Ownership, OwnershipModel};

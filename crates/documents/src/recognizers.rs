@@ -17,9 +17,6 @@ pub struct Candidate {
     pub start: usize,
     pub end: usize,
     pub score: f32,
-    /// A public business contact (a role mailbox, a toll-free or "call us" number):
-    /// personal data of no one.
-    pub business: bool,
 }
 
 /// The score from which a candidate is reported.
@@ -125,7 +122,8 @@ const FOREIGN_PHONE_CONTEXT: &[&str] = &[
     "tel",
     "mobile",
     "cell",
-    "number",
+    "number is",
+    "my",
     "call",
     "fax",
     "whatsapp",
@@ -153,65 +151,16 @@ const NEGATIVE: &[&str] = &[
     "format",
     "xxx",
     "fictitious",
+    "test card",
+    "test data",
+    "test number",
+    "specimen",
+    "dummy",
+    "placeholder",
 ];
-/// Words before a phone number that make it a business line.
-const BUSINESS_PHONE: &[&str] = &[
-    "call us",
-    "customer service",
-    "customer care",
-    "support",
-    "toll-free",
-    "toll free",
-    "fax",
-    "office",
-    "headquarters",
-    "branch",
-    "media",
-    "press",
-    "investor",
-    "helpline",
-    "hotline",
-    "main line",
-];
-const ROLE_MAILBOXES: &[&str] = &[
-    "info",
-    "support",
-    "help",
-    "service",
-    "services",
-    "customerservice",
-    "contact",
-    "privacy",
-    "press",
-    "media",
-    "news",
-    "investors",
-    "ir",
-    "careers",
-    "jobs",
-    "hr",
-    "noreply",
-    "no-reply",
-    "sales",
-    "admin",
-    "office",
-    "compliance",
-    "legal",
-    "loans",
-    "mortgage",
-    "hello",
-    "team",
-    "feedback",
-    "billing",
-    "accounts",
-    "webmaster",
-    "security",
-    "dpo",
-];
-
 /// The text before `start` that a label for the value may be in: the rest of the line
 /// before it and, for forms with labels above values, the line above.
-fn context_before(text: &str, start: usize) -> String {
+pub(crate) fn context_before(text: &str, start: usize) -> String {
     let before = &text[..start];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let mut ctx = tail_chars(&before[line_start..], 48).to_owned();
@@ -231,7 +180,7 @@ fn tail_chars(s: &str, n: usize) -> &str {
 }
 
 /// Where the last of `words` occurs in `ctx` (higher = nearer the value).
-fn nearest(ctx: &str, words: &[&str]) -> Option<usize> {
+pub(crate) fn nearest(ctx: &str, words: &[&str]) -> Option<usize> {
     words
         .iter()
         .filter_map(|w| {
@@ -512,7 +461,8 @@ fn plausible_birth_date(s: &str) -> bool {
         .split(|c: char| !c.is_ascii_digit())
         .filter(|p| p.len() == 4)
         .find_map(|p| p.parse::<u32>().ok());
-    year.is_some_and(|y| (1900..=2012).contains(&y))
+    // 1900 is the null date of many systems (01/01/1900), not a birth year.
+    year.is_some_and(|y| (1901..=2012).contains(&y))
 }
 
 /// What an example or sample word before a value takes off its score.
@@ -520,16 +470,43 @@ fn negative(ctx: &str) -> f32 {
     if has(ctx, NEGATIVE) { 0.5 } else { 0.0 }
 }
 
+/// The same for the words after a value on its line: `6011 1111 1111 1117 (test card)`.
+fn negative_after(text: &str, end: usize) -> f32 {
+    let rest = &text[end..];
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let after: String = line.chars().take(32).collect::<String>().to_lowercase();
+    negative(&after)
+}
+
+/// Domains reserved for documentation and tests (RFC 2606, RFC 6761): no one's mailbox.
+fn reserved_domain(email: &str) -> bool {
+    let domain = email
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .to_ascii_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    let tld = labels.last().copied().unwrap_or("");
+    let name = labels.len().checked_sub(2).map_or("", |i| labels[i]);
+    matches!(tld, "test" | "example" | "invalid" | "localhost")
+        || (name == "example" && matches!(tld, "com" | "net" | "org"))
+}
+
+/// An identifier made mostly of one digit (`X00000000`, `000123000`): a placeholder, not
+/// anyone's. (Cards are left alone: test cards such as `4111 1111 1111 1111` are what
+/// card-data scanners are tested with, and a real card may print them.)
+fn placeholder_digits(d: &[u8]) -> bool {
+    (0..10).any(|digit| d.iter().filter(|&&x| x == digit).count() * 4 >= d.len() * 3)
+}
+
 /// All candidates in `text`, overlapping ones resolved in favour of the higher score.
 pub fn recognize(text: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let mut push = |kind, start, end, score: f32, business| {
+    let mut push = |kind, start, end, score: f32| {
         out.push(Candidate {
             kind,
             start,
             end,
             score: score.clamp(0.0, 1.0),
-            business,
         })
     };
 
@@ -545,8 +522,7 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
                 EntityKind::Itin,
                 m.start(),
                 m.end(),
-                0.85 + boost - negative(&ctx),
-                false,
+                0.85 + boost - negative(&ctx).max(negative_after(text, m.end())),
             );
         } else if valid_ssn(&d) {
             // Spaces instead of dashes are weaker evidence without a label.
@@ -555,8 +531,7 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
                 EntityKind::Ssn,
                 m.start(),
                 m.end(),
-                base + boost - negative(&ctx),
-                false,
+                base + boost - negative(&ctx).max(negative_after(text, m.end())),
             );
         }
     }
@@ -570,21 +545,20 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
                 EntityKind::Ein,
                 m.start(),
                 m.end(),
-                0.9 - negative(&ctx),
-                false,
+                0.9 - negative(&ctx).max(negative_after(text, m.end())),
             );
         }
     }
     for m in EMAIL.find_iter(text) {
+        if reserved_domain(m.as_str()) {
+            continue;
+        }
         let ctx = context_before(text, m.start());
-        let local = m.as_str().split('@').next().unwrap_or("").to_lowercase();
-        let business = ROLE_MAILBOXES.contains(&local.as_str());
         push(
             EntityKind::Email,
             m.start(),
             m.end(),
-            0.9 - negative(&ctx),
-            business,
+            0.9 - negative(&ctx).max(negative_after(text, m.end())),
         );
     }
     for c in PHONE.captures_iter(text) {
@@ -592,17 +566,13 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
         if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
             continue;
         }
-        let area = c.get(1).or(c.get(2)).map_or("", |a| a.as_str());
         let ctx = context_before(text, m.start());
-        let toll_free = matches!(area, "800" | "888" | "877" | "866" | "855" | "844" | "833");
-        let business = toll_free || has(&ctx, BUSINESS_PHONE);
         let boost = if has(&ctx, PHONE_CONTEXT) { 0.15 } else { 0.0 };
         push(
             EntityKind::Phone,
             m.start(),
             m.end(),
-            0.7 + boost - negative(&ctx),
-            business,
+            0.7 + boost - negative(&ctx).max(negative_after(text, m.end())),
         );
     }
     for m in CARD.find_iter(text) {
@@ -615,8 +585,7 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
             EntityKind::CreditCard,
             m.start(),
             m.end(),
-            0.9 - negative(&ctx),
-            false,
+            0.9 - negative(&ctx).max(negative_after(text, m.end())),
         );
     }
     for m in IBAN.find_iter(text) {
@@ -641,8 +610,7 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
                 EntityKind::Iban,
                 m.start(),
                 m.start() + end,
-                0.95 - negative(&ctx),
-                false,
+                0.95 - negative(&ctx).max(negative_after(text, m.end())),
             );
         }
     }
@@ -657,18 +625,12 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
         let after_digit = before.ends_with(['.', '-'])
             && before[..before.len() - 1].ends_with(|c: char| c.is_ascii_digit());
         if !longer && !after_digit {
-            push(EntityKind::IpAddress, m.start(), end, 0.6, false);
+            push(EntityKind::IpAddress, m.start(), end, 0.6);
         }
     }
     for m in IPV6.find_iter(text) {
         if let Some(len) = ipv6_len(text, m.start(), m.as_str()) {
-            push(
-                EntityKind::IpAddress,
-                m.start(),
-                m.start() + len,
-                0.6,
-                false,
-            );
+            push(EntityKind::IpAddress, m.start(), m.start() + len, 0.6);
         }
     }
     for m in ROUTING.find_iter(text) {
@@ -682,8 +644,7 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
                 EntityKind::RoutingNumber,
                 m.start(),
                 m.end(),
-                0.6 - negative(&ctx),
-                false,
+                0.6 - negative(&ctx).max(negative_after(text, m.end())),
             );
         }
     }
@@ -695,8 +656,7 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
                 EntityKind::DateOfBirth,
                 m.start(),
                 m.end(),
-                0.9 - negative(&ctx),
-                false,
+                0.9 - negative(&ctx).max(negative_after(text, m.end())),
             );
         }
     }
@@ -716,19 +676,25 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
         let value = m.as_str();
         let d = digits(value);
         let letters = value.chars().filter(char::is_ascii_alphabetic).count();
-        let ok = match kind {
-            EntityKind::Ssn => letters == 0 && valid_ssn(&d),
-            EntityKind::Itin => letters == 0 && valid_itin(&d),
-            EntityKind::RoutingNumber => letters == 0 && valid_routing(&d),
-            EntityKind::BankAccount => letters == 0 && (6..=17).contains(&d.len()),
-            EntityKind::Passport => {
-                (letters == 0 && d.len() == 9) || (letters == 1 && d.len() == 8)
-            }
-            EntityKind::DriverLicense => (5..=14).contains(&d.len()) && letters <= 2,
-            _ => false,
-        };
+        let ok = !placeholder_digits(&d)
+            && match kind {
+                EntityKind::Ssn => letters == 0 && valid_ssn(&d),
+                EntityKind::Itin => letters == 0 && valid_itin(&d),
+                EntityKind::RoutingNumber => letters == 0 && valid_routing(&d),
+                EntityKind::BankAccount => letters == 0 && (6..=17).contains(&d.len()),
+                EntityKind::Passport => {
+                    (letters == 0 && d.len() == 9) || (letters == 1 && d.len() == 8)
+                }
+                EntityKind::DriverLicense => (5..=14).contains(&d.len()) && letters <= 2,
+                _ => false,
+            };
         if ok {
-            push(kind, m.start(), m.end(), 0.85 - negative(&ctx), false);
+            push(
+                kind,
+                m.start(),
+                m.end(),
+                0.85 - negative(&ctx).max(negative_after(text, m.end())),
+            );
         }
     }
     resolve_overlaps(out)
@@ -796,7 +762,7 @@ fn ipv6_len(text: &str, start: usize, candidate: &str) -> Option<usize> {
 /// Phone numbers in other countries' formats, checked with libphonenumber's metadata:
 /// international ones (`+55 11 98456 5666`) anywhere, national ones only after a word
 /// that says it is a phone number.
-fn foreign_phones(text: &str, push: &mut impl FnMut(EntityKind, usize, usize, f32, bool)) {
+fn foreign_phones(text: &str, push: &mut impl FnMut(EntityKind, usize, usize, f32)) {
     let mut seen: Vec<(usize, usize)> = Vec::new();
     for m in PHONE_INTL.find_iter(text) {
         if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
@@ -809,14 +775,12 @@ fn foreign_phones(text: &str, push: &mut impl FnMut(EntityKind, usize, usize, f3
         let valid = phonenumber::parse(None, &dialable).is_ok_and(|n| phonenumber::is_valid(&n));
         if valid {
             let ctx = context_before(text, m.start());
-            let business = has(&ctx, BUSINESS_PHONE);
             let boost = if has(&ctx, PHONE_CONTEXT) { 0.15 } else { 0.0 };
             push(
                 EntityKind::Phone,
                 m.start(),
                 m.end(),
-                0.7 + boost - negative(&ctx),
-                business,
+                0.7 + boost - negative(&ctx).max(negative_after(text, m.end())),
             );
             seen.push((m.start(), m.end()));
         }
@@ -846,13 +810,11 @@ fn foreign_phones(text: &str, push: &mut impl FnMut(EntityKind, usize, usize, f3
             phonenumber::parse(Some(region), m.as_str()).is_ok_and(|n| phonenumber::is_valid(&n))
         });
         if valid {
-            let business = has(&ctx, BUSINESS_PHONE);
             push(
                 EntityKind::Phone,
                 m.start(),
                 m.end(),
-                0.65 - negative(&ctx),
-                business,
+                0.65 - negative(&ctx).max(negative_after(text, m.end())),
             );
         }
     }
@@ -883,7 +845,6 @@ mod tests {
     fn kinds(text: &str) -> Vec<(EntityKind, &str)> {
         recognize(text)
             .into_iter()
-            .filter(|c| !c.business)
             .map(|c| (c.kind, &text[c.start..c.end]))
             .collect()
     }
@@ -970,17 +931,13 @@ mod tests {
     }
 
     #[test]
-    fn business_contacts_are_marked() {
-        let c = recognize("Call us at 1-800-555-0199 or write to support@bank.com");
-        assert!(c.iter().all(|c| c.business), "{c:?}");
-        let c = recognize("Home phone: (412) 555-0147  Email: mary.jones@gmail.com");
-        assert_eq!(c.len(), 2);
-        assert!(c.iter().all(|c| !c.business));
-    }
-
-    #[test]
     fn examples_are_not_findings() {
         assert!(kinds("Enter your SSN in the format 536-22-8726 (example)").is_empty());
+        assert!(kinds("Card number 6011 1111 1111 1117 (test card)").is_empty());
+        assert!(kinds("Passport X00000000").is_empty());
+        assert!(kinds("Email john.public@example.net").is_empty());
+        assert!(kinds("Date of birth 01/01/1900").is_empty());
+        assert_eq!(kinds("Card 4111 1111 1111 1111").len(), 1);
     }
 
     #[test]
