@@ -35,10 +35,10 @@ pub struct ModelArgs {
     /// never a finding.
     #[arg(long = "allow", value_name = "FILE")]
     allow: Option<PathBuf>,
-    /// The ownership model's weights (JSON from `vigil train-ownership`) instead of the
-    /// built-in ones.
-    #[arg(long, value_name = "FILE")]
-    ownership_model: Option<PathBuf>,
+    /// The ownership models (the folder `vigil train-ownership --out` writes:
+    /// `model.json` and `names.json`) instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    ownership_models: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -83,14 +83,17 @@ impl ModelArgs {
     }
 
     fn ownership(&self) -> Result<Ownership> {
-        let model = match &self.ownership_model {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading the ownership model {}", path.display()))?;
-                OwnershipModel::from_json(&text)?
-            }
-            None => OwnershipModel::built_in(),
+        let read = |file: &str| -> Result<Option<OwnershipModel>> {
+            let Some(dir) = &self.ownership_models else {
+                return Ok(None);
+            };
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading the ownership model {}", path.display()))?;
+            Ok(Some(OwnershipModel::from_json(&text)?))
         };
+        let model = read("model.json")?.unwrap_or_else(OwnershipModel::built_in);
+        let names = read("names.json")?.unwrap_or_else(OwnershipModel::built_in_names);
         let allow = match &self.allow {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -99,7 +102,7 @@ impl ModelArgs {
             }
             None => AllowList::default(),
         };
-        Ok(Ownership::new(model, allow))
+        Ok(Ownership::new(model, names, allow))
     }
 }
 

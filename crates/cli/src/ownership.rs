@@ -17,7 +17,9 @@ use serde_json::json;
 use vigil_core::EntityKind;
 use vigil_documents::ownership::model::{self, TrainParams};
 use vigil_documents::ownership::{DocumentContext, Evidence, judged};
-use vigil_documents::{Limits, OwnershipModel, extract, recognizers};
+use vigil_documents::{
+    Limits, ModelFiles, NerModel, OwnershipModel, classify, extract, recognizers,
+};
 
 #[derive(Args)]
 pub struct TrainOwnershipArgs {
@@ -25,9 +27,14 @@ pub struct TrainOwnershipArgs {
     /// (`vigil corpus`'s); give several, from different sources.
     #[arg(long = "labelled", required = true)]
     labelled: Vec<PathBuf>,
-    /// Where to write the model (JSON). Without it, only the cross-validation runs.
+    /// The folder to write the models to (`model.json` for identifiers, `names.json`
+    /// for names and addresses). Without it, only the cross-validation runs.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The NER model's folder: with it, the names and addresses the NER finds are
+    /// learned from too (slower: the NER reads every line that may hold one).
+    #[arg(long)]
+    model: Option<PathBuf>,
     /// Cross-validation folds, by kind of document.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..=20))]
     folds: u64,
@@ -53,6 +60,8 @@ struct LabelLine {
 
 #[derive(Deserialize)]
 struct LabelEntity {
+    #[serde(rename = "type")]
+    kind: String,
     value: String,
 }
 
@@ -61,6 +70,8 @@ struct Row {
     evidence: Evidence,
     personal: bool,
     kind: EntityKind,
+    /// A name or an address of the NER's (judged by the names model).
+    named: bool,
     /// Index into the documents.
     document: usize,
     /// Page (1-based) and character offsets, for the dump.
@@ -89,10 +100,15 @@ fn labelled_personal(value: &str, labels: &[String]) -> bool {
     let v = normalise(value);
     labels
         .iter()
-        .any(|l| *l == v || (v.len() >= 7 && (l.contains(&v) || v.contains(l.as_str()))))
+        .any(|l| *l == v || (v.len() >= 6 && (l.contains(&v) || v.contains(l.as_str()))))
 }
 
-fn read_source(dir: &Path, rows: &mut Vec<Row>, docs: &mut Vec<Document>) -> Result<usize> {
+fn read_source(
+    dir: &Path,
+    ner: Option<&NerModel>,
+    rows: &mut Vec<Row>,
+    docs: &mut Vec<Document>,
+) -> Result<usize> {
     let labels = ["labels.jsonl", "truth.jsonl"]
         .iter()
         .map(|f| dir.join(f))
@@ -120,15 +136,27 @@ fn read_source(dir: &Path, rows: &mut Vec<Row>, docs: &mut Vec<Document>) -> Res
             continue;
         };
         read += 1;
-        let personal_values: Vec<String> = label
-            .entities
-            .iter()
-            .map(|e| normalise(&e.value))
-            .filter(|v| !v.is_empty())
-            .collect();
+        let values_of = |names: bool| -> Vec<String> {
+            label
+                .entities
+                .iter()
+                .filter(|e| names == matches!(e.kind.as_str(), "PERSON" | "ADDRESS"))
+                .map(|e| normalise(&e.value))
+                .filter(|v| !v.is_empty())
+                .collect()
+        };
+        let (personal_values, personal_names) = (values_of(false), values_of(true));
         let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
         let candidates: Vec<_> = texts.iter().map(|t| recognizers::recognize(t)).collect();
-        let context = DocumentContext::new(&texts, &candidates);
+        let mut context = DocumentContext::new(&texts, &candidates);
+        let named: Vec<Vec<recognizers::Candidate>> = match ner {
+            Some(ner) => texts
+                .iter()
+                .map(|t| classify::names_everywhere(ner, t))
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        context.add_names(&named);
         let document = docs.len();
         let mut decided = false;
         for (page, found) in candidates.iter().enumerate() {
@@ -144,6 +172,21 @@ fn read_source(dir: &Path, rows: &mut Vec<Row>, docs: &mut Vec<Document>) -> Res
                     evidence: context.evidence(page, c),
                     personal: label.positive && labelled_personal(value, &personal_values),
                     kind: c.kind,
+                    named: false,
+                    document,
+                });
+            }
+        }
+        for (page, found) in named.iter().enumerate() {
+            for c in found {
+                let value = &texts[page][c.start..c.end];
+                let char_at = |b: usize| texts[page][..b].chars().count();
+                rows.push(Row {
+                    at: (page + 1, char_at(c.start), char_at(c.end)),
+                    evidence: context.evidence(page, c),
+                    personal: label.positive && labelled_personal(value, &personal_names),
+                    kind: c.kind,
+                    named: true,
                     document,
                 });
             }
@@ -169,6 +212,8 @@ struct Board {
     tn: usize,
     values: usize,
     values_wrong: usize,
+    names: usize,
+    names_wrong: usize,
 }
 
 impl Board {
@@ -177,22 +222,32 @@ impl Board {
         let r = self.tp as f64 / (self.tp + self.fn_).max(1) as f64;
         let f1 = 2.0 * p * r / (p + r).max(f64::EPSILON);
         format!(
-            "documents TP {} FP {} FN {} TN {}  precision {p:.3} recall {r:.3} F1 {f1:.3}   values {} wrong {} ({:.1} %)",
+            "documents TP {} FP {} FN {} TN {}  precision {p:.3} recall {r:.3} F1 {f1:.3}   values {} wrong {} ({:.1} %)   names/addresses {} wrong {} ({:.1} %)",
             self.tp,
             self.fp,
             self.fn_,
             self.tn,
             self.values,
             self.values_wrong,
-            100.0 * self.values_wrong as f64 / self.values.max(1) as f64
+            100.0 * self.values_wrong as f64 / self.values.max(1) as f64,
+            self.names,
+            self.names_wrong,
+            100.0 * self.names_wrong as f64 / self.names.max(1) as f64
         )
     }
 }
 
 pub fn train_ownership(args: &TrainOwnershipArgs) -> Result<()> {
+    let ner = match &args.model {
+        Some(dir) => Some(
+            NerModel::load(&ModelFiles::in_dir(dir))
+                .with_context(|| format!("loading the NER model from {}", dir.display()))?,
+        ),
+        None => None,
+    };
     let (mut rows, mut docs) = (Vec::new(), Vec::new());
     for dir in &args.labelled {
-        let n = read_source(dir, &mut rows, &mut docs)?;
+        let n = read_source(dir, ner.as_ref(), &mut rows, &mut docs)?;
         eprintln!("{}: {n} documents read", dir.display());
     }
     if rows.iter().all(|r| r.personal) || rows.iter().all(|r| !r.personal) {
@@ -214,17 +269,22 @@ pub fn train_ownership(args: &TrainOwnershipArgs) -> Result<()> {
         .collect();
     let doc_fold: Vec<usize> = docs.iter().map(|d| fold_of[d.group.as_str()]).collect();
     let mut held_out = vec![0.0f32; rows.len()];
-    for fold in 0..args.folds as usize {
-        let train: Vec<&Row> = rows
-            .iter()
-            .filter(|r| doc_fold[r.document] != fold)
-            .collect();
-        let x: Vec<Evidence> = train.iter().map(|r| r.evidence).collect();
-        let y: Vec<bool> = train.iter().map(|r| r.personal).collect();
-        let m = model::train(&x, &y, params)?;
-        for (i, r) in rows.iter().enumerate() {
-            if doc_fold[r.document] == fold {
-                held_out[i] = m.probability(&r.evidence);
+    for named in [false, true] {
+        if !rows.iter().any(|r| r.named == named) {
+            continue;
+        }
+        for fold in 0..args.folds as usize {
+            let train: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.named == named && doc_fold[r.document] != fold)
+                .collect();
+            let x: Vec<Evidence> = train.iter().map(|r| r.evidence).collect();
+            let y: Vec<bool> = train.iter().map(|r| r.personal).collect();
+            let m = model::train(&x, &y, params)?;
+            for (i, r) in rows.iter().enumerate() {
+                if r.named == named && doc_fold[r.document] == fold {
+                    held_out[i] = m.probability(&r.evidence);
+                }
             }
         }
     }
@@ -237,18 +297,29 @@ pub fn train_ownership(args: &TrainOwnershipArgs) -> Result<()> {
                 w,
                 "{}",
                 json!({"file": d.file, "group": d.group, "page": r.at.0, "start": r.at.1, "end": r.at.2,
-                       "type": r.kind.as_str(), "personal": r.personal, "p": p, "evidence": r.evidence.to_vec()})
+                       "type": r.kind.as_str(), "named": r.named, "personal": r.personal, "p": p, "evidence": r.evidence.to_vec()})
             )?;
         }
     }
     let mut boards: BTreeMap<String, Board> = BTreeMap::new();
     let mut flagged = vec![false; docs.len()];
+    let (mut person, mut address) = (vec![false; docs.len()], vec![false; docs.len()]);
     for (r, p) in rows.iter().zip(&held_out) {
         let personal = *p >= threshold;
         let board = boards.entry(docs[r.document].source.clone()).or_default();
-        board.values += 1;
-        board.values_wrong += usize::from(personal != r.personal);
+        if r.named {
+            board.names += 1;
+            board.names_wrong += usize::from(personal != r.personal);
+        } else {
+            board.values += 1;
+            board.values_wrong += usize::from(personal != r.personal);
+        }
         flagged[r.document] |= personal && r.kind.is_direct_identifier();
+        person[r.document] |= personal && r.kind == EntityKind::Person;
+        address[r.document] |= personal && r.kind == EntityKind::Address;
+    }
+    for (i, f) in flagged.iter_mut().enumerate() {
+        *f |= person[i] && address[i];
     }
     let mut wrong_kinds: BTreeMap<String, usize> = BTreeMap::new();
     for (d, flagged) in docs.iter().zip(&flagged) {
@@ -270,7 +341,7 @@ pub fn train_ownership(args: &TrainOwnershipArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{} values from {} documents; {}-fold cross-validation by kind of document (identifiers only, names with addresses not counted):",
+        "{} values from {} documents; {}-fold cross-validation by kind of document (documents: identifiers, and names with addresses when --model is given):",
         rows.len(),
         docs.len(),
         args.folds
@@ -282,30 +353,53 @@ pub fn train_ownership(args: &TrainOwnershipArgs) -> Result<()> {
         writeln!(out, "    {what}: {n}")?;
     }
 
-    let x: Vec<Evidence> = rows.iter().map(|r| r.evidence).collect();
-    let y: Vec<bool> = rows.iter().map(|r| r.personal).collect();
-    let mut model = model::train(&x, &y, params)?;
-    writeln!(
-        out,
-        "weights (log-odds per unit of evidence; bias {}):",
-        model.bias
-    )?;
-    for (name, w) in model.features.iter().zip(&model.weights) {
-        writeln!(out, "  {name:<24} {w:+.3}")?;
-    }
-    if let Some(path) = &args.out {
-        model.provenance = json!({
-            "trained_by": "vigil train-ownership",
-            "sources": args.labelled.iter().map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())).collect::<Vec<_>>(),
-            "values": rows.len(),
-            "documents": docs.len(),
-            "l2": args.l2,
-            "cross_validation": boards.iter().map(|(s, b)| (s.clone(), b.line())).collect::<BTreeMap<_, _>>(),
-        });
-        let mut text = serde_json::to_string_pretty(&model)?;
-        text.push('\n');
-        std::fs::write(path, text).with_context(|| path.display().to_string())?;
-        writeln!(out, "wrote {}", path.display())?;
+    let cross_validation: BTreeMap<String, String> =
+        boards.iter().map(|(s, b)| (s.clone(), b.line())).collect();
+    for (named, file) in [(false, "model.json"), (true, "names.json")] {
+        let x: Vec<Evidence> = rows
+            .iter()
+            .filter(|r| r.named == named)
+            .map(|r| r.evidence)
+            .collect();
+        let y: Vec<bool> = rows
+            .iter()
+            .filter(|r| r.named == named)
+            .map(|r| r.personal)
+            .collect();
+        if x.is_empty() {
+            continue;
+        }
+        let mut model = model::train(&x, &y, params)?;
+        let what = if named {
+            "names and addresses"
+        } else {
+            "identifiers"
+        };
+        writeln!(
+            out,
+            "weights for {what} (log-odds per unit of evidence; bias {}):",
+            model.bias
+        )?;
+        for (name, w) in model.features.iter().zip(&model.weights) {
+            writeln!(out, "  {name:<24} {w:+.3}")?;
+        }
+        if let Some(dir) = &args.out {
+            model.provenance = json!({
+                "trained_by": "vigil train-ownership",
+                "judges": what,
+                "sources": args.labelled.iter().map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())).collect::<Vec<_>>(),
+                "values": x.len(),
+                "documents": docs.len(),
+                "l2": args.l2,
+                "cross_validation": cross_validation,
+            });
+            let mut text = serde_json::to_string_pretty(&model)?;
+            text.push('\n');
+            std::fs::create_dir_all(dir)?;
+            let path = dir.join(file);
+            std::fs::write(&path, text).with_context(|| path.display().to_string())?;
+            writeln!(out, "wrote {}", path.display())?;
+        }
     }
     Ok(())
 }

@@ -225,29 +225,33 @@ impl Classifier {
             .map(|p| recognizers::recognize(&p.text))
             .collect();
         let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
-        let context = DocumentContext::new(&texts, &candidates);
-        let judgements: Vec<Vec<Judgement>> = candidates
-            .iter()
-            .enumerate()
-            .map(|(i, found)| {
+        let mut context = DocumentContext::new(&texts, &candidates);
+        let judge =
+            |context: &DocumentContext<'_>, found: &[Vec<Candidate>]| -> Vec<Vec<Judgement>> {
                 found
                     .iter()
-                    .map(|c| {
-                        self.ownership
-                            .judge(&context, i, c, &texts[i][c.start..c.end])
+                    .enumerate()
+                    .map(|(i, found)| {
+                        found
+                            .iter()
+                            .map(|c| {
+                                self.ownership
+                                    .judge(context, i, c, &texts[i][c.start..c.end])
+                            })
+                            .collect()
                     })
                     .collect()
-            })
-            .collect();
+            };
+        let judgements = judge(&context, &candidates);
         recognize_ms += ms(t);
         let settled = candidates
             .iter()
             .flatten()
             .zip(judgements.iter().flatten())
             .any(|(c, j)| j.personal && c.kind.is_direct_identifier());
-        let mut findings = Vec::new();
         let mut cut_at = None;
-        for ((page, candidates), judgements) in pages.iter().zip(&candidates).zip(&judgements) {
+        let mut page_spans = Vec::with_capacity(pages.len());
+        for page in pages {
             let t = Instant::now();
             let regions = match (&self.ner, self.mode) {
                 (None, _) => Vec::new(),
@@ -261,32 +265,33 @@ impl Classifier {
                 .as_ref()
                 .filter(|_| !regions.is_empty() && cut_at.is_none())
             {
-                // One pass over the page's regions joined: each forward pass reads every
-                // weight once, so a few long calls cost far less than many short ones.
-                let (joined, starts) = join_regions(&page.text, &regions);
-                let (found, complete) = ner.spans_until(&joined, deadline)?;
-                spans.extend(found.into_iter().filter_map(|s| {
-                    let i = starts
-                        .partition_point(|&(j, _)| j <= s.start)
-                        .checked_sub(1)?;
-                    let (j, from) = starts[i];
-                    Some(Span {
-                        start: s.start - j + from,
-                        end: s.end - j + from,
-                        ..s
-                    })
-                }));
+                let complete;
+                (spans, complete) = spans_in_regions(ner, &page.text, &regions, deadline)?;
                 if !complete {
                     cut_at = Some(page.number);
                 }
             }
             ner_ms += ms(t);
+            page_spans.push(spans);
+        }
+        // Names and addresses are judged once every page's are known: how many a
+        // document holds is part of the evidence.
+        let named: Vec<Vec<Candidate>> = pages
+            .iter()
+            .zip(&page_spans)
+            .zip(&candidates)
+            .map(|((page, spans), found)| named_candidates(&page.text, spans, found))
+            .collect();
+        context.add_names(&named);
+        let named_judgements = judge(&context, &named);
+        let mut findings = Vec::new();
+        for (i, page) in pages.iter().enumerate() {
             findings.extend(page_findings(
                 &page.text,
                 page.number,
-                candidates,
-                judgements,
-                &spans,
+                (&candidates[i], &judgements[i]),
+                (&named[i], &named_judgements[i]),
+                &page_spans[i],
             ));
         }
         let mut verdict = decide(pages.len() as u32, findings);
@@ -301,6 +306,57 @@ impl Classifier {
         }
         Ok((verdict, recognize_ms, ner_ms))
     }
+}
+
+/// The model's spans in `regions` of `text`, in page offsets, and whether it finished
+/// before `deadline`. One pass over the regions joined: each forward pass reads every
+/// weight once, so a few long calls cost far less than many short ones.
+fn spans_in_regions(
+    ner: &NerModel,
+    text: &str,
+    regions: &[(usize, usize)],
+    deadline: Option<Instant>,
+) -> Result<(Vec<Span>, bool), Error> {
+    let (joined, starts) = join_regions(text, regions);
+    let (found, complete) = ner.spans_until(&joined, deadline)?;
+    let spans = found
+        .into_iter()
+        .filter_map(|s| {
+            let i = starts
+                .partition_point(|&(j, _)| j <= s.start)
+                .checked_sub(1)?;
+            let (j, from) = starts[i];
+            Some(Span {
+                start: s.start - j + from,
+                end: s.end - j + from,
+                ..s
+            })
+        })
+        .collect();
+    Ok((spans, complete))
+}
+
+/// The model's persons and addresses on a page, as candidates, except where a
+/// recognized identifier already is.
+fn named_candidates(text: &str, spans: &[Span], identifiers: &[Candidate]) -> Vec<Candidate> {
+    group_spans(text, spans)
+        .into_iter()
+        .filter(|(_, start, end, _)| !identifiers.iter().any(|c| c.start < *end && *start < c.end))
+        .map(|(kind, start, end, score)| Candidate {
+            kind,
+            start,
+            end,
+            score,
+        })
+        .collect()
+}
+
+/// The persons and addresses the NER finds everywhere in a text (as
+/// [`NerMode::Everywhere`] does), for training the ownership model on them.
+pub fn names_everywhere(ner: &NerModel, text: &str) -> Result<Vec<Candidate>, Error> {
+    let identifiers = recognizers::recognize(text);
+    let (spans, _) = spans_in_regions(ner, text, &ner_regions(text), None)?;
+    Ok(named_candidates(text, &spans, &identifiers))
 }
 
 fn ms(t: Instant) -> f64 {
@@ -516,13 +572,14 @@ fn extend_name(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
     (start, end)
 }
 
-/// Findings of one page: the recognizers' candidates, the model's persons and
-/// addresses, and the model's identifier tags where they confirm a candidate.
+/// Findings of one page: the recognizers' candidates and the model's persons and
+/// addresses, each with its judgement, and the model's identifier tags where they
+/// confirm a candidate.
 fn page_findings(
     text: &str,
     page: u32,
-    candidates: &[Candidate],
-    judgements: &[Judgement],
+    (candidates, judgements): (&[Candidate], &[Judgement]),
+    (named, named_judgements): (&[Candidate], &[Judgement]),
     spans: &[Span],
 ) -> Vec<(Finding, bool)> {
     let mut out = Vec::new();
@@ -550,34 +607,35 @@ fn page_findings(
         };
         out.push((finding, !judgement.personal));
     }
-    for (kind, start, end, score) in group_spans(text, spans) {
-        // Model spans that overlap a recognized identifier are that identifier.
-        if candidates.iter().any(|c| c.start < end && start < c.end) {
-            continue;
-        }
-        let ctx = lower_before(text, start, 48);
-        let business = match kind {
-            EntityKind::Person => recognizers::has(&ctx, OFFICER_WORDS) || officer_after(text, end),
+    for (c, judgement) in named.iter().zip(named_judgements) {
+        let ctx = lower_before(text, c.start, 48);
+        // A title or an office word next to it settles it before any weighing.
+        let titled = match c.kind {
+            EntityKind::Person => {
+                recognizers::has(&ctx, OFFICER_WORDS) || officer_after(text, c.end)
+            }
             _ => recognizers::has(&ctx, OFFICE_WORDS),
         };
-        let evidence = match (business, kind) {
-            (false, _) => Vec::new(),
-            (true, EntityKind::Person) => {
-                vec!["business contact: a job title next to the name".to_owned()]
-            }
-            (true, _) => {
-                vec!["business contact: an office or a company named before it".to_owned()]
-            }
+        let (business, evidence) = match (titled, c.kind) {
+            (false, _) => (!judgement.personal, judgement.evidence.clone()),
+            (true, EntityKind::Person) => (
+                true,
+                vec!["business contact: a job title next to the name".to_owned()],
+            ),
+            (true, _) => (
+                true,
+                vec!["business contact: an office or a company named before it".to_owned()],
+            ),
         };
         out.push((
             Finding {
-                kind,
-                start: char_offset(text, start),
-                end: char_offset(text, end),
+                kind: c.kind,
+                start: char_offset(text, c.start),
+                end: char_offset(text, c.end),
                 page,
-                score,
+                score: c.score,
                 detector: Detector::Ner,
-                masked: masked(kind, &text[start..end]),
+                masked: masked(c.kind, &text[c.start..c.end]),
                 evidence,
             },
             business,
@@ -697,7 +755,16 @@ mod tests {
             span(Tag::GivenName, "Tom", 0.9),
             span(Tag::Surname, "Hill", 0.9),
         ];
-        let found = page_findings(text, 1, &[], &[], &spans);
+        let named = named_candidates(text, &spans, &[]);
+        let judged: Vec<Judgement> = named
+            .iter()
+            .map(|_| Judgement {
+                personal: true,
+                probability: 1.0,
+                evidence: Vec::new(),
+            })
+            .collect();
+        let found = page_findings(text, 1, (&[], &[]), (&named, &judged), &spans);
         let kinds: Vec<_> = found.iter().map(|(f, b)| (f.kind, *b)).collect();
         assert_eq!(
             kinds,

@@ -763,6 +763,23 @@ impl<'a> DocumentContext<'a> {
         }
     }
 
+    /// Adds the NER's names and addresses (as candidates of kind `Person` and `Address`)
+    /// to the counts, before they are judged: `named[i]` are page `i`'s.
+    pub fn add_names(&mut self, named: &[Vec<Candidate>]) {
+        for (page, found) in named.iter().enumerate() {
+            let Some(lines) = self.pages.get(page) else {
+                continue;
+            };
+            for c in found {
+                self.value_pages
+                    .entry(normalise(&lines.text[c.start..c.end]))
+                    .or_default()
+                    .insert(page);
+                *self.kinds.entry(c.kind).or_default() += 1;
+            }
+        }
+    }
+
     /// On how many pages `value` is printed.
     pub fn pages_with(&self, value: &str) -> usize {
         self.value_pages

@@ -15,6 +15,8 @@ pub use allow::AllowList;
 pub use evidence::{DocumentContext, Evidence, judged};
 pub use model::OwnershipModel;
 
+use vigil_core::EntityKind;
+
 use crate::recognizers::Candidate;
 
 /// How many pieces of evidence a finding carries.
@@ -32,10 +34,14 @@ pub struct Judgement {
     pub evidence: Vec<String>,
 }
 
-/// The model and the allow list together.
+/// The models and the allow list together.
 #[derive(Debug, Clone)]
 pub struct Ownership {
+    /// Weighs the evidence on identifiers (phones, e-mails, accounts, network addresses).
     model: OwnershipModel,
+    /// Weighs the same evidence on the model's names and addresses: the same cues mean
+    /// other things there (many names on a page is a directory; many phones, a table).
+    names: OwnershipModel,
     allow: AllowList,
 }
 
@@ -43,14 +49,19 @@ impl Default for Ownership {
     fn default() -> Self {
         Ownership {
             model: OwnershipModel::built_in(),
+            names: OwnershipModel::built_in_names(),
             allow: AllowList::default(),
         }
     }
 }
 
 impl Ownership {
-    pub fn new(model: OwnershipModel, allow: AllowList) -> Self {
-        Ownership { model, allow }
+    pub fn new(model: OwnershipModel, names: OwnershipModel, allow: AllowList) -> Self {
+        Ownership {
+            model,
+            names,
+            allow,
+        }
     }
 
     pub fn with_allow_list(mut self, allow: AllowList) -> Self {
@@ -77,18 +88,21 @@ impl Ownership {
                 evidence: vec![format!("declared public: {rule}")],
             };
         }
-        if !judged(c.kind) {
-            return Judgement {
-                personal: true,
-                probability: 1.0,
-                evidence: Vec::new(),
-            };
-        }
+        let model = match c.kind {
+            EntityKind::Person | EntityKind::Address => &self.names,
+            kind if judged(kind) => &self.model,
+            _ => {
+                return Judgement {
+                    personal: true,
+                    probability: 1.0,
+                    evidence: Vec::new(),
+                };
+            }
+        };
         let x = ctx.evidence(page, c);
-        let probability = self.model.probability(&x);
-        let personal = probability >= self.model.threshold;
-        let reasons: Vec<String> = self
-            .model
+        let probability = model.probability(&x);
+        let personal = probability >= model.threshold;
+        let reasons: Vec<String> = model
             .deciding(&x)
             .into_iter()
             .take(EVIDENCE_SHOWN)
@@ -135,7 +149,6 @@ mod tests {
     use super::*;
     use crate::recognizers::recognize;
     use evidence::f;
-    use vigil_core::EntityKind;
 
     /// The evidence and the judgement of every recognized value of a one-page text.
     fn judge_all(text: &str) -> Vec<(String, Evidence, Judgement)> {
@@ -157,13 +170,14 @@ mod tests {
 
     #[test]
     fn the_built_in_model_loads_and_matches_the_features() {
-        let text = include_str!("model.json");
-        let model = OwnershipModel::from_json(text).expect("the shipped model is valid");
-        assert_eq!(model.weights.len(), evidence::N);
-        assert!(
-            model.weights.iter().any(|w| *w != 0.0),
-            "the shipped model is trained"
-        );
+        for text in [include_str!("model.json"), include_str!("names.json")] {
+            let model = OwnershipModel::from_json(text).expect("the shipped model is valid");
+            assert_eq!(model.weights.len(), evidence::N);
+            assert!(
+                model.weights.iter().any(|w| *w != 0.0),
+                "the shipped model is trained"
+            );
+        }
     }
 
     #[test]

@@ -15,8 +15,10 @@ use crate::Error;
 /// The log-odds of "personal" with no evidence: about 73 %.
 pub const PRIOR: f32 = 1.0;
 
-/// The model shipped with Vigil (trained by `vigil train-ownership`).
+/// The models shipped with Vigil (trained by `vigil train-ownership`): identifiers, and
+/// the NER's names and addresses.
 const BUILT_IN: &str = include_str!("model.json");
+const BUILT_IN_NAMES: &str = include_str!("names.json");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OwnershipModel {
@@ -43,6 +45,10 @@ impl OwnershipModel {
     pub fn built_in() -> OwnershipModel {
         // Checked by a unit test; a broken file would fail every build's tests.
         Self::from_json(BUILT_IN).unwrap_or_else(|_| Self::untrained())
+    }
+
+    pub fn built_in_names() -> OwnershipModel {
+        Self::from_json(BUILT_IN_NAMES).unwrap_or_else(|_| Self::untrained())
     }
 
     /// A model with no weights: every judged value is a person's.
