@@ -52,10 +52,26 @@ fn a_folder_with_hostile_files_is_classified_file_by_file() {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys, ["entities", "error", "file", "verdict"], "{line}");
-        for e in line["entities"].as_array().unwrap() {
+        // ARCHITECTURE.md's keys, and the business contacts set aside.
+        assert_eq!(
+            keys,
+            ["business", "entities", "error", "file", "verdict"],
+            "{line}"
+        );
+        for e in line["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(line["business"].as_array().unwrap())
+        {
             let keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
-            assert_eq!(keys, ["end", "page", "score", "start", "type"], "{e}");
+            let contract = ["end", "page", "score", "start", "type"];
+            assert!(contract.iter().all(|k| keys.contains(k)), "{e}");
+            assert!(
+                keys.iter()
+                    .all(|k| contract.contains(k) || ["masked", "evidence"].contains(k)),
+                "{e}"
+            );
         }
     }
     for doc in &docs {
@@ -104,6 +120,60 @@ fn good_files_exit_zero_and_a_missing_model_is_explained() {
     assert!(!out.status.success());
     assert!(
         stderr.contains("--no-ner") && stderr.contains("/nonexistent/model"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn an_allow_list_sets_declared_values_aside_and_says_so() {
+    let d = dir("allow");
+    let mut layout = vigil_corpus::pdf::Layout::new(72.0, 11.0);
+    layout.line("Loan application");
+    layout.line("Applicant mobile: (412) 867-2147");
+    let file = d.join("application.pdf");
+    std::fs::write(&file, layout.finish()).unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(["classify", "--json", "--no-ner"])
+            .args(extra)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            out.status.code(),
+            stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, stdout, _) = run(&[]);
+    let line: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["verdict"], "pii", "{line}");
+    let evidence = line["entities"][0]["evidence"][0].as_str().unwrap();
+    assert!(evidence.starts_with("personal"), "{evidence}");
+
+    let allow = d.join("allow.toml");
+    std::fs::write(&allow, "values = [\"412-867-2147\"]\n").unwrap();
+    let (code, stdout, _) = run(&["--allow", allow.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let line: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["verdict"], "no_pii", "{line}");
+    assert_eq!(line["business"][0]["type"], "PHONE");
+    assert_eq!(
+        line["business"][0]["evidence"][0],
+        "declared public: a value on the allow list"
+    );
+    assert!(
+        !stdout.contains("867-2147"),
+        "the value is printed: {stdout}"
+    );
+
+    std::fs::write(&allow, "patterns = [\"(\"]\n").unwrap();
+    let (code, _, stderr) = run(&["--allow", allow.to_str().unwrap()]);
+    assert_ne!(code, Some(0));
+    assert!(
+        stderr.contains("allow.toml") && stderr.contains("patterns[0]"),
         "{stderr}"
     );
     std::fs::remove_dir_all(d).unwrap();

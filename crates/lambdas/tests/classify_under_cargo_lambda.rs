@@ -71,6 +71,11 @@ async fn uploads_are_filed_with_findings_and_tags_once() {
         ("CLEAN_BUCKET", clean.clone()),
         ("FINDINGS_BUCKET", findings.clone()),
         ("MODEL_DIR", model),
+        // Not uploaded: an organisation that has declared nothing yet.
+        (
+            "ALLOW_LIST_OBJECT",
+            format!("s3://{findings}/config/allow-list.toml"),
+        ),
     ];
     let watch = common::watch(
         env!("CARGO_BIN_EXE_classify-document"),
@@ -175,6 +180,65 @@ async fn uploads_are_filed_with_findings_and_tags_once() {
         common::s3_objects(&s3, &findings, "findings/").await,
         records
     );
+}
+
+#[tokio::test]
+async fn the_allow_list_object_is_read_at_start_and_applied() {
+    let endpoint = common::moto();
+    let s3 = common::s3_client(&endpoint);
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let [uploads, pii, clean, findings] =
+        ["uploads", "pii", "clean", "findings"].map(|b| format!("vigil-test-{b}-{id}"));
+    for b in [&uploads, &pii, &clean, &findings] {
+        s3.create_bucket().bucket(b).send().await.unwrap();
+    }
+    // A letter whose only personal-looking value is the company's own number.
+    let mut layout = vigil_corpus::pdf::Layout::new(72.0, 11.0);
+    layout.line("Account update");
+    layout.line("Applicant mobile: (412) 867-2147");
+    s3.put_object()
+        .bucket(&uploads)
+        .key("letter.pdf")
+        .body(layout.finish().into())
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(&findings)
+        .key("config/allow-list.toml")
+        .body(b"values = [\"412-867-2147\"]\n".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let aws = common::aws_env(&endpoint);
+    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
+        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
+    let extra = [
+        ("PII_BUCKET", pii.clone()),
+        ("CLEAN_BUCKET", clean.clone()),
+        ("FINDINGS_BUCKET", findings.clone()),
+        ("MODEL_DIR", model),
+        (
+            "ALLOW_LIST_OBJECT",
+            format!("s3://{findings}/config/allow-list.toml"),
+        ),
+    ];
+    let watch = common::watch(
+        env!("CARGO_BIN_EXE_classify-document"),
+        &common::env_for(&aws, &extra),
+    );
+    let event = s3_event(&uploads, &["letter.pdf"], "allow");
+    let answer = common::invoke(&watch, &event);
+    assert_eq!(answer["filed"], 1, "{answer}");
+    assert_eq!(common::s3_keys(&s3, &clean).await, ["letter.pdf"]);
+    let records = common::s3_objects(&s3, &findings, "findings/").await;
+    let record: serde_json::Value = serde_json::from_str(&records[0].1).unwrap();
+    assert_eq!(record["verdict"], "no_pii", "{record}");
+    assert_eq!(
+        record["business"][0]["evidence"][0], "declared public: a value on the allow list",
+        "{record}"
+    );
+    assert!(!records[0].1.contains("867-2147"), "the value is in clear");
 }
 
 #[tokio::test]

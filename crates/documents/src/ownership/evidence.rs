@@ -715,13 +715,13 @@ impl<'a> DocumentContext<'a> {
                     .or_default()
                     .insert(page);
                 *kinds.entry(c.kind).or_default() += 1;
-                if c.kind == EntityKind::Email {
-                    if let Some((local, domain)) = value.rsplit_once('@') {
-                        domains
-                            .entry(domain.to_lowercase())
-                            .or_default()
-                            .insert(local.to_lowercase());
-                    }
+                if c.kind == EntityKind::Email
+                    && let Some((local, domain)) = value.rsplit_once('@')
+                {
+                    domains
+                        .entry(domain.to_lowercase())
+                        .or_default()
+                        .insert(local.to_lowercase());
                 }
             }
         }
@@ -737,7 +737,10 @@ impl<'a> DocumentContext<'a> {
                     .filter(|c| c.is_alphanumeric())
                     .flat_map(char::to_lowercase)
                     .collect();
-                if joined.len() >= 4 {
+                // Two words at least: one capitalised word is as often a surname
+                // (`Gauss` and `c.gauss@gauss.com`) as a company.
+                let words = m.as_str().split([' ', '-']).count();
+                if joined.len() >= 4 && words >= 2 {
                     names.insert(joined);
                 }
             }
@@ -881,10 +884,8 @@ impl<'a> DocumentContext<'a> {
                     x[f::FICTIONAL] = 1.0;
                 }
             }
-            EntityKind::IpAddress => {
-                if reserved_network(value) {
-                    x[f::PRIVATE_NETWORK] = 1.0;
-                }
+            EntityKind::IpAddress if reserved_network(value) => {
+                x[f::PRIVATE_NETWORK] = 1.0;
             }
             _ => {}
         }
@@ -969,7 +970,13 @@ impl<'a> DocumentContext<'a> {
             && self
                 .names
                 .iter()
-                .any(|n| n == &name || (n.len() >= 6 && name.starts_with(n.as_str())))
+                // `summitlending.com` and "Summit Lending", or "Lakeshore Investment
+                // Services" and `lakeshoreinvestment.com`.
+                .any(|n| {
+                    n == &name
+                        || (n.len() >= 6 && name.starts_with(n.as_str()))
+                        || (name.len() >= 6 && n.starts_with(name.as_str()))
+                })
         {
             x[f::ORGANISATION_DOMAIN] = 1.0;
         }
