@@ -478,6 +478,41 @@ fn negative_after(text: &str, end: usize) -> f32 {
     negative(&after)
 }
 
+/// Card numbers are printed unbroken, in fours (the last group may be shorter), or in
+/// Amex and Diners' 4-6-5 and 4-6-4: a run of small groups is a row of figures.
+fn card_grouping(value: &str) -> bool {
+    let groups: Vec<usize> = value.split([' ', '-']).map(str::len).collect();
+    match groups.as_slice() {
+        [_] | [4, 6, 5] | [4, 6, 4] => true,
+        [init @ .., last] => init.iter().all(|&g| g == 4) && (1..=4).contains(last),
+        [] => false,
+    }
+}
+
+/// A licence of a trade or a business ("Australian credit licence 234945"), not a
+/// driver's.
+fn business_licence(ctx: &str) -> bool {
+    if has(ctx, &["driver"]) {
+        return false;
+    }
+    has(
+        ctx,
+        &[
+            "credit licence",
+            "credit license",
+            "business licen",
+            "contractor",
+            "dealer",
+            "broker",
+            "trade licen",
+            "liquor",
+            "software licen",
+            "financial services licen",
+            "nmls",
+        ],
+    )
+}
+
 /// Domains reserved for documentation and tests (RFC 2606, RFC 6761): no one's mailbox.
 fn reserved_domain(email: &str) -> bool {
     let domain = email
@@ -577,7 +612,11 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
     }
     for m in CARD.find_iter(text) {
         let d = digits(m.as_str());
-        if after_mask(text, m.start()) || !card_issuer(&d) || !luhn(&d) {
+        if after_mask(text, m.start())
+            || !card_grouping(m.as_str())
+            || !card_issuer(&d)
+            || !luhn(&d)
+        {
             continue;
         }
         let ctx = context_before(text, m.start());
@@ -651,7 +690,11 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
     foreign_phones(text, &mut push);
     for m in DATE.find_iter(text) {
         let ctx = context_before(text, m.start());
-        if has(&ctx, DOB_CONTEXT) && plausible_birth_date(m.as_str()) {
+        // "born before January 2, 1946" is a rule's cut-off date, not someone's birth.
+        let cut_off = ["before", "after", "prior to", "between", "since"]
+            .iter()
+            .any(|w| ctx.trim_end().ends_with(w));
+        if has(&ctx, DOB_CONTEXT) && !cut_off && plausible_birth_date(m.as_str()) {
             push(
                 EntityKind::DateOfBirth,
                 m.start(),
@@ -685,7 +728,9 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
                 EntityKind::Passport => {
                     (letters == 0 && d.len() == 9) || (letters == 1 && d.len() == 8)
                 }
-                EntityKind::DriverLicense => (5..=14).contains(&d.len()) && letters <= 2,
+                EntityKind::DriverLicense => {
+                    (5..=14).contains(&d.len()) && letters <= 2 && !business_licence(&ctx)
+                }
                 _ => false,
             };
         if ok {
@@ -938,6 +983,13 @@ mod tests {
         assert!(kinds("Email john.public@example.net").is_empty());
         assert!(kinds("Date of birth 01/01/1900").is_empty());
         assert_eq!(kinds("Card 4111 1111 1111 1111").len(), 1);
+        assert!(kinds("Ohio 1,228 389 4 0 0 0 21 22 1 1 0 1 81").is_empty());
+        assert!(kinds("if you were born before January 2, 1946, check").is_empty());
+        assert!(kinds("Australian credit licence 234945").is_empty());
+        assert_eq!(
+            kinds("Driver licence 234945")[0].0,
+            EntityKind::DriverLicense
+        );
     }
 
     #[test]
