@@ -197,14 +197,23 @@ pub(crate) fn has(ctx: &str, words: &[&str]) -> bool {
     nearest(ctx, words).is_some()
 }
 
-/// A value written right after mask characters (`XXXX-1234`, `***1234`) is the
-/// visible tail of a masked value, not a value.
+/// A value written right after mask characters (`XXXX-1234`, `***1234`, `•• 1234`) is
+/// the visible tail of a masked value, not a value. The mask is a run of two or more
+/// (or one `*` or `•`) that is not the end of a word: `Amex 3782…`, `Fax 555…` and
+/// `Box 12` are not masks.
 fn after_mask(text: &str, start: usize) -> bool {
-    text[..start]
+    let before = text[..start].trim_end_matches([' ', '-', '.']);
+    let is_mask = |c: char| matches!(c, 'X' | 'x' | '*' | '•' | '#');
+    let run: Vec<char> = before.chars().rev().take_while(|&c| is_mask(c)).collect();
+    if run.is_empty() {
+        return false;
+    }
+    let rest_len = before.len() - run.iter().map(|c| c.len_utf8()).sum::<usize>();
+    let in_word = before[..rest_len]
         .chars()
-        .rev()
-        .take(3)
-        .any(|c| matches!(c, 'X' | 'x' | '*' | '•' | '#'))
+        .next_back()
+        .is_some_and(char::is_alphanumeric);
+    !in_word && (run.len() >= 2 || matches!(run[0], '*' | '•'))
 }
 
 /// True when the match is glued to more digits (part of a longer number).
