@@ -199,6 +199,7 @@ const PERSONAL_LABELS: &[&str] = &[
 /// Labels that say a value is an organisation's.
 const BUSINESS_LABELS: &[&str] = &[
     "customer service",
+    "service",
     "customer care",
     "client services",
     "member services",
@@ -410,6 +411,8 @@ const ROLE_MAILBOXES: &[&str] = &[
     "registration",
     "communications",
     "recruiting",
+    "reclamations",
+    "reclamaciones",
     "talent",
     "treasury",
     "finance",
