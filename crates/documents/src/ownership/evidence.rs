@@ -527,6 +527,15 @@ const JOB_TITLES: &[&str] = &[
     "closer",
     "escrow",
     "loan officer",
+    // Departments a named person writes for.
+    "accounts payable",
+    "accounts receivable",
+    "procurement",
+    "purchasing",
+    "human resources",
+    "treasury",
+    "operations",
+    "compliance",
 ];
 
 static ORGANISATION: LazyLock<Regex> = LazyLock::new(|| {
