@@ -158,38 +158,35 @@ fn read_source(
         };
         context.add_names(&named);
         let document = docs.len();
+        let row = |page: usize, c: &recognizers::Candidate, named: bool| {
+            let labelled = if named {
+                &personal_names
+            } else {
+                &personal_values
+            };
+            let text = texts[page];
+            let char_at = |b: usize| text[..b].chars().count();
+            Row {
+                at: (page + 1, char_at(c.start), char_at(c.end)),
+                evidence: context.evidence(page, c),
+                personal: label.positive && labelled_personal(&text[c.start..c.end], labelled),
+                kind: c.kind,
+                named,
+                document,
+            }
+        };
         let mut decided = false;
         for (page, found) in candidates.iter().enumerate() {
             for c in found {
-                if !judged(c.kind) {
+                if judged(c.kind) {
+                    rows.push(row(page, c, false));
+                } else {
                     decided |= c.kind.is_direct_identifier();
-                    continue;
                 }
-                let value = &texts[page][c.start..c.end];
-                let char_at = |b: usize| texts[page][..b].chars().count();
-                rows.push(Row {
-                    at: (page + 1, char_at(c.start), char_at(c.end)),
-                    evidence: context.evidence(page, c),
-                    personal: label.positive && labelled_personal(value, &personal_values),
-                    kind: c.kind,
-                    named: false,
-                    document,
-                });
             }
         }
         for (page, found) in named.iter().enumerate() {
-            for c in found {
-                let value = &texts[page][c.start..c.end];
-                let char_at = |b: usize| texts[page][..b].chars().count();
-                rows.push(Row {
-                    at: (page + 1, char_at(c.start), char_at(c.end)),
-                    evidence: context.evidence(page, c),
-                    personal: label.positive && labelled_personal(value, &personal_names),
-                    kind: c.kind,
-                    named: true,
-                    document,
-                });
-            }
+            rows.extend(found.iter().map(|c| row(page, c, true)));
         }
         docs.push(Document {
             file: dir.join(&label.file).display().to_string(),

@@ -32,16 +32,43 @@ fn s3_event(bucket: &str, keys: &[&str], name: &str) -> std::path::PathBuf {
     path
 }
 
+/// Four fresh buckets: uploads, pii, clean, findings.
+async fn buckets(s3: &aws_sdk_s3::Client) -> [String; 4] {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let names = ["uploads", "pii", "clean", "findings"].map(|b| format!("vigil-test-{b}-{id}"));
+    for b in &names {
+        s3.create_bucket().bucket(b).send().await.unwrap();
+    }
+    names
+}
+
+/// The function under `cargo lambda watch`, filing into these buckets, its allow list
+/// read from `config/allow-list.toml` in the findings bucket (if there is one).
+fn watch_classify(endpoint: &str, pii: &str, clean: &str, findings: &str) -> common::Watch {
+    let aws = common::aws_env(endpoint);
+    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
+        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
+    let extra = [
+        ("PII_BUCKET", pii.to_owned()),
+        ("CLEAN_BUCKET", clean.to_owned()),
+        ("FINDINGS_BUCKET", findings.to_owned()),
+        ("MODEL_DIR", model),
+        (
+            "ALLOW_LIST_OBJECT",
+            format!("s3://{findings}/config/allow-list.toml"),
+        ),
+    ];
+    common::watch(
+        env!("CARGO_BIN_EXE_classify-document"),
+        &common::env_for(&aws, &extra),
+    )
+}
+
 #[tokio::test]
 async fn uploads_are_filed_with_findings_and_tags_once() {
     let endpoint = common::moto();
     let s3 = common::s3_client(&endpoint);
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let [uploads, pii, clean, findings] =
-        ["uploads", "pii", "clean", "findings"].map(|b| format!("vigil-test-{b}-{id}"));
-    for b in [&uploads, &pii, &clean, &findings] {
-        s3.create_bucket().bucket(b).send().await.unwrap();
-    }
+    let [uploads, pii, clean, findings] = buckets(&s3).await;
 
     // An application (personal), a rate sheet (not personal), a truncated file.
     let people = vigil_corpus::people().unwrap();
@@ -63,24 +90,7 @@ async fn uploads_are_filed_with_findings_and_tags_once() {
             .unwrap();
     }
 
-    let aws = common::aws_env(&endpoint);
-    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
-        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
-    let extra = [
-        ("PII_BUCKET", pii.clone()),
-        ("CLEAN_BUCKET", clean.clone()),
-        ("FINDINGS_BUCKET", findings.clone()),
-        ("MODEL_DIR", model),
-        // Not uploaded: an organisation that has declared nothing yet.
-        (
-            "ALLOW_LIST_OBJECT",
-            format!("s3://{findings}/config/allow-list.toml"),
-        ),
-    ];
-    let watch = common::watch(
-        env!("CARGO_BIN_EXE_classify-document"),
-        &common::env_for(&aws, &extra),
-    );
+    let watch = watch_classify(&endpoint, &pii, &clean, &findings);
     // Keys as S3 sends them: URL-encoded, `+` for a space.
     let event = s3_event(
         &uploads,
@@ -186,12 +196,7 @@ async fn uploads_are_filed_with_findings_and_tags_once() {
 async fn the_allow_list_object_is_read_at_start_and_applied() {
     let endpoint = common::moto();
     let s3 = common::s3_client(&endpoint);
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let [uploads, pii, clean, findings] =
-        ["uploads", "pii", "clean", "findings"].map(|b| format!("vigil-test-{b}-{id}"));
-    for b in [&uploads, &pii, &clean, &findings] {
-        s3.create_bucket().bucket(b).send().await.unwrap();
-    }
+    let [uploads, pii, clean, findings] = buckets(&s3).await;
     // A letter whose only personal-looking value is the company's own number.
     let mut layout = vigil_corpus::pdf::Layout::new(72.0, 11.0);
     layout.line("Account update");
@@ -210,23 +215,7 @@ async fn the_allow_list_object_is_read_at_start_and_applied() {
         .send()
         .await
         .unwrap();
-    let aws = common::aws_env(&endpoint);
-    let model = std::env::var("VIGIL_TEST_MODEL_DIR")
-        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh");
-    let extra = [
-        ("PII_BUCKET", pii.clone()),
-        ("CLEAN_BUCKET", clean.clone()),
-        ("FINDINGS_BUCKET", findings.clone()),
-        ("MODEL_DIR", model),
-        (
-            "ALLOW_LIST_OBJECT",
-            format!("s3://{findings}/config/allow-list.toml"),
-        ),
-    ];
-    let watch = common::watch(
-        env!("CARGO_BIN_EXE_classify-document"),
-        &common::env_for(&aws, &extra),
-    );
+    let watch = watch_classify(&endpoint, &pii, &clean, &findings);
     let event = s3_event(&uploads, &["letter.pdf"], "allow");
     let answer = common::invoke(&watch, &event);
     assert_eq!(answer["filed"], 1, "{answer}");

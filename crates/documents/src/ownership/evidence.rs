@@ -840,7 +840,8 @@ impl<'a> DocumentContext<'a> {
         if ORGANISATION.is_match(&without(around)) {
             x[f::ORGANISATION_NEAR] = 1.0;
         }
-        if has(&around.to_lowercase(), JOB_TITLES) {
+        let around_lower = around.to_lowercase();
+        if has(&around_lower, JOB_TITLES) {
             x[f::JOB_TITLE_NEAR] = 1.0;
         }
         let nearby_plain = EMAIL_LIKE.replace_all(nearby, " ");
@@ -914,8 +915,7 @@ impl<'a> DocumentContext<'a> {
                 .rsplit_once('@')
                 .map_or("", |(_, d)| d)
                 .to_lowercase();
-            let labels: Vec<&str> = domain.split('.').collect();
-            labels.len() >= 2 && FREE_MAIL.contains(&labels[labels.len() - 2])
+            domain_name(&domain).is_some_and(|name| FREE_MAIL.contains(&name))
         });
         if free_mail_on_line && c.kind != EntityKind::Email {
             x[f::FREE_MAIL_ON_LINE] = 1.0;
@@ -948,7 +948,7 @@ impl<'a> DocumentContext<'a> {
         x[f::DOCUMENT_ADDRESSED] = self.addressed;
         x[f::DOCUMENT_ABOUT_DATA] = self.about_data;
         x[f::BLANK_FORM] = self.blank_form;
-        if has(&around.to_lowercase(), EXAMPLE_WORDS) {
+        if has(&around_lower, EXAMPLE_WORDS) {
             x[f::EXAMPLE_CONTEXT] = 1.0;
         }
         x
@@ -959,12 +959,7 @@ impl<'a> DocumentContext<'a> {
             return;
         };
         let (local, domain) = (local.to_lowercase(), domain.to_lowercase());
-        let labels: Vec<&str> = domain.split('.').collect();
-        // The name part of the domain: `mail.summitlending.com` → `summitlending`.
-        let name = labels
-            .len()
-            .checked_sub(2)
-            .map_or(domain.as_str(), |i| labels[i]);
+        let name = domain_name(&domain).unwrap_or(&domain);
         if FREE_MAIL.contains(&name) {
             x[f::FREE_MAIL] = 1.0;
         }
@@ -993,6 +988,13 @@ impl<'a> DocumentContext<'a> {
             x[f::ORGANISATION_DOMAIN] = 1.0;
         }
     }
+}
+
+/// The name part of a domain: `mail.summitlending.com` → `summitlending` (none for a
+/// domain of one label).
+fn domain_name(domain: &str) -> Option<&str> {
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len().checked_sub(2).map(|i| labels[i])
 }
 
 /// Private, loopback, link-local, documentation and carrier-grade NAT ranges.

@@ -69,10 +69,6 @@ impl Ownership {
         self
     }
 
-    pub fn model(&self) -> &OwnershipModel {
-        &self.model
-    }
-
     /// Judges candidate `c` on page `page` (0-based) of the document `ctx` describes.
     pub fn judge(
         &self,
