@@ -18,6 +18,16 @@ use crate::recognizers::{self, Candidate};
 
 /// NER spans below this mean probability are dropped.
 const NER_THRESHOLD: f32 = 0.6;
+/// The score of a name read from its place over an address (no model score).
+const ADDRESSEE_SCORE: f32 = 0.7;
+
+/// Words that make a line an organisation's name, not a person's.
+static ORGANISATION_WORD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)\b(?:inc|llc|llp|ltd|corp|corporation|company|co|bank|trust|credit union|group|services|associates|partners|agency|insurance|financial|lending|mortgage|holdings|university|hospital|department|dept|office|attn|c/o|gmbh|s\.?a|s\.?l|sarl|bv|plc)\b\.?",
+    )
+    .expect("a valid built-in pattern")
+});
 
 /// Words before a name that make it a public business contact.
 const OFFICER_WORDS: &[&str] = &[
@@ -43,6 +53,56 @@ const OFFICER_WORDS: &[&str] = &[
     "treasurer",
     "counsel",
     "editor",
+];
+/// Capitalised words printed next to a name that are not part of it: salutations, and
+/// the labels of the fields beside an address block (`Stephen Powell Employee ID:`,
+/// `James Beasley Statement Date:`).
+const NOT_NAME_WORDS: &[&str] = &[
+    "dear",
+    "attn",
+    "attention",
+    "to",
+    "from",
+    "re",
+    "name",
+    "employee",
+    "borrower",
+    "applicant",
+    "customer",
+    "client",
+    "member",
+    "insured",
+    "tenant",
+    "payee",
+    "recipient",
+    "statement",
+    "date",
+    "account",
+    "loan",
+    "policy",
+    "number",
+    "page",
+    "pay",
+    "period",
+    "id",
+    "ssn",
+    "tin",
+    "ein",
+    "phone",
+    "tel",
+    "email",
+    "address",
+    "invoice",
+    "reference",
+    "amount",
+    "due",
+    "balance",
+    "total",
+    "signature",
+    "signed",
+    "the",
+    "and",
+    "of",
 ];
 /// Words before an address that make it a business's office.
 const OFFICE_WORDS: &[&str] = &[
@@ -257,7 +317,7 @@ impl Classifier {
                 (None, _) => Vec::new(),
                 (Some(_), NerMode::Everywhere) => ner_regions(&page.text),
                 (Some(_), NerMode::Verdict) if settled => Vec::new(),
-                (Some(_), NerMode::Verdict) => address_regions(&page.text),
+                (Some(_), NerMode::Verdict) => address_regions(&calm_shouting(&page.text)),
             };
             let mut spans = Vec::new();
             if let Some(ner) = self
@@ -294,7 +354,7 @@ impl Classifier {
                 &page_spans[i],
             ));
         }
-        let mut verdict = decide(pages.len() as u32, findings);
+        let mut verdict = decide(&texts, findings);
         if let Some(page) = cut_at {
             if verdict.verdict == Verdict::Pii {
                 verdict.reasons.push(format!(
@@ -318,7 +378,7 @@ fn spans_in_regions(
     deadline: Option<Instant>,
 ) -> Result<(Vec<Span>, bool), Error> {
     let (joined, starts) = join_regions(text, regions);
-    let (found, complete) = ner.spans_until(&joined, deadline)?;
+    let (found, complete) = ner.spans_until(&calm_shouting(&joined), deadline)?;
     let spans = found
         .into_iter()
         .filter_map(|s| {
@@ -339,7 +399,7 @@ fn spans_in_regions(
 /// The model's persons and addresses on a page, as candidates, except where a
 /// recognized identifier already is.
 fn named_candidates(text: &str, spans: &[Span], identifiers: &[Candidate]) -> Vec<Candidate> {
-    group_spans(text, spans)
+    let mut named: Vec<Candidate> = group_spans(text, spans)
         .into_iter()
         .filter(|(_, start, end, _)| !identifiers.iter().any(|c| c.start < *end && *start < c.end))
         .map(|(kind, start, end, score)| Candidate {
@@ -348,7 +408,65 @@ fn named_candidates(text: &str, spans: &[Span], identifiers: &[Candidate]) -> Ve
             end,
             score,
         })
-        .collect()
+        .collect();
+    let addressees: Vec<Candidate> = named
+        .iter()
+        .filter(|c| c.kind == EntityKind::Address)
+        .filter_map(|address| addressee(text, address.start))
+        .filter(|p| !named.iter().any(|c| c.start < p.end && p.start < c.end))
+        .collect();
+    named.extend(addressees);
+    named.sort_by_key(|c| c.start);
+    named.dedup_by_key(|c| c.start);
+    named
+}
+
+/// The name heading an address block: the line above an address that starts its line,
+/// when that line begins with two to four words written as a name (`Paul Wood`,
+/// `DANIELLE R. GAMBLE`, `James Beasley` before a column's `Statement Date:`). The model
+/// misses many such names (alone on a line, in capitals, in a row of labels); the postal
+/// convention does not. An organisation's name there (`Acme Lending LLC`) is not one.
+fn addressee(text: &str, address_start: usize) -> Option<Candidate> {
+    let line_start = text[..address_start].rfind('\n').map_or(0, |i| i + 1);
+    if line_start == 0 || !text[line_start..address_start].trim().is_empty() {
+        return None;
+    }
+    let above_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
+    let above = &text[above_start..line_start - 1];
+    if ORGANISATION_WORD.is_match(above) {
+        return None;
+    }
+    let shouting = !above.chars().any(char::is_lowercase);
+    let is_name_word = |word: &str| {
+        let lower = word.to_lowercase();
+        word.len() >= 2
+            && word.starts_with(char::is_uppercase)
+            && word
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+            && (shouting || word.chars().any(char::is_lowercase))
+            && !NOT_NAME_WORDS.contains(&lower.as_str())
+            && !OFFICER_WORDS.contains(&lower.as_str())
+    };
+    let is_initial =
+        |word: &str| word.len() == 2 && word.ends_with('.') && word.starts_with(char::is_uppercase);
+    // The leading run of name words (an initial only after the first), at most four.
+    let (mut len, mut at, mut full) = (0, 0, 0);
+    for (words, word) in above.split(' ').take(4).enumerate() {
+        let name = is_name_word(word);
+        if !(name || (words > 0 && is_initial(word))) {
+            break;
+        }
+        len = at + word.len();
+        at = len + 1;
+        full += usize::from(name);
+    }
+    (full >= 2 && !above[..len].ends_with('.')).then_some(Candidate {
+        kind: EntityKind::Person,
+        start: above_start,
+        end: above_start + len,
+        score: ADDRESSEE_SCORE,
+    })
 }
 
 /// The persons and addresses the NER finds everywhere in a text (as
@@ -382,6 +500,32 @@ fn ner_regions(text: &str) -> Vec<(usize, usize)> {
         }
     }
     regions
+}
+
+/// The text with lines written in capitals (`DANIELLE R. GAMBLE`, `52 ROBERT STREET`) in
+/// title case, for the model: it learned names from mixed case and misses most shouted
+/// ones, and address blocks are often printed in capitals. Only ASCII letters change, so
+/// every byte offset stays the same.
+fn calm_shouting(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let cased = line.chars().filter(|c| c.is_alphabetic());
+        let shouting = cased.clone().count() >= 4 && cased.clone().all(char::is_uppercase);
+        if !shouting {
+            out.push_str(line);
+            continue;
+        }
+        let mut previous_letter = false;
+        for c in line.chars() {
+            out.push(if previous_letter && c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c
+            });
+            previous_letter = c.is_alphabetic();
+        }
+    }
+    out
 }
 
 /// The regions' text one after the other, each ending with a line break, and where each
@@ -519,12 +663,16 @@ fn group_spans(text: &str, spans: &[Span]) -> Vec<(EntityKind, usize, usize, f32
             // A name needs two words: a lone given name or surname identifies no one.
             (value.split_whitespace().count() >= 2).then_some(EntityKind::Person)
         } else {
-            // An address needs a street and a number or a place.
+            // An address needs a street, a number or a place, and two words: one word
+            // and a number is as often an index entry (`Zwischenwertsatz, 107`).
             let street = tags.contains(&Tag::StreetName);
-            let place = tags
-                .iter()
-                .any(|t| matches!(t, Tag::BuildingNumber | Tag::City | Tag::ZipCode));
-            (street && place).then_some(EntityKind::Address)
+            let place = tags.iter().any(|t| matches!(t, Tag::City | Tag::ZipCode));
+            let number = tags.contains(&Tag::BuildingNumber);
+            let words = value
+                .split_whitespace()
+                .filter(|w| w.chars().any(char::is_alphabetic))
+                .count();
+            (street && words >= 2 && (place || number)).then_some(EntityKind::Address)
         };
         if let Some(kind) = kind.filter(|_| score >= NER_THRESHOLD) {
             out.push((kind, start, end, score));
@@ -546,6 +694,7 @@ fn extend_name(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
             // Not a title (CEO, Director) next to the name.
             && (shouting || w.chars().any(char::is_lowercase))
             && !OFFICER_WORDS.contains(&w.to_lowercase().as_str())
+            && !NOT_NAME_WORDS.contains(&w.to_lowercase().as_str())
     };
     for _ in 0..2 {
         if text[start..end].split_whitespace().count() >= 3 {
@@ -554,7 +703,7 @@ fn extend_name(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
         let rest = &text[end..];
         let next = rest
             .strip_prefix(' ')
-            .and_then(|r| r.split([' ', '\n', ',']).next());
+            .and_then(|r| r.split([' ', '\n', ',', ':', ';', ')']).next());
         if let Some(word) = next.filter(|w| is_name_word(w)) {
             end += 1 + word.len();
             continue;
@@ -608,13 +757,16 @@ fn page_findings(
         out.push((finding, !judgement.personal));
     }
     for (c, judgement) in named.iter().zip(named_judgements) {
-        let ctx = lower_before(text, c.start, 48);
-        // A title or an office word next to it settles it before any weighing.
+        // A title or an office word next to it settles it before any weighing. A title
+        // may sit on the line above a name (`Sincerely,`); an office word counts on the
+        // address's own line or, for an address starting a line, on the line above:
+        // further up it is a heading (`Mortgage Statement`) over the customer's block.
         let titled = match c.kind {
             EntityKind::Person => {
-                recognizers::has(&ctx, OFFICER_WORDS) || officer_after(text, c.end)
+                recognizers::has(&lower_before(text, c.start, 48), OFFICER_WORDS)
+                    || officer_after(text, c.end)
             }
-            _ => recognizers::has(&ctx, OFFICE_WORDS),
+            _ => recognizers::has(&recognizers::context_before(text, c.start), OFFICE_WORDS),
         };
         let (business, evidence) = match (titled, c.kind) {
             (false, _) => (!judgement.personal, judgement.evidence.clone()),
@@ -657,7 +809,38 @@ fn officer_after(text: &str, end: usize) -> bool {
         || after.starts_with("cfo")
 }
 
-fn decide(pages: u32, found: Vec<(Finding, bool)>) -> DocumentVerdict {
+/// How many lines apart a name and an address may be and still be one person's: an
+/// address block, or a form's name and address fields.
+const NAME_ADDRESS_LINES: usize = 12;
+
+/// The line of a character offset on a page.
+fn line_at(text: &str, chars: usize) -> usize {
+    text.chars().take(chars).filter(|&c| c == '\n').count()
+}
+
+/// Whether a person's name and an address sit together on a page: a name on page 3 of a
+/// manual and a street on page 200 say where no one lives.
+fn name_with_address(pages: &[&str], entities: &[Finding]) -> bool {
+    let at = |f: &Finding| {
+        let text = pages.get(f.page as usize - 1).copied().unwrap_or("");
+        (f.page, line_at(text, f.start))
+    };
+    let of_kind = |kind| {
+        entities
+            .iter()
+            .filter(move |f| f.kind == kind)
+            .map(at)
+            .collect::<Vec<_>>()
+    };
+    let addresses = of_kind(EntityKind::Address);
+    of_kind(EntityKind::Person).iter().any(|&(page, line)| {
+        addresses
+            .iter()
+            .any(|&(p, l)| p == page && line.abs_diff(l) <= NAME_ADDRESS_LINES)
+    })
+}
+
+fn decide(pages: &[&str], found: Vec<(Finding, bool)>) -> DocumentVerdict {
     let (business, mut entities): (Vec<_>, Vec<_>) = found.into_iter().partition(|(_, b)| *b);
     let mut business: Vec<Finding> = business.into_iter().map(|(f, _)| f).collect();
     let mut entities: Vec<Finding> = entities.drain(..).map(|(f, _)| f).collect();
@@ -679,7 +862,7 @@ fn decide(pages: u32, found: Vec<(Finding, bool)>) -> DocumentVerdict {
     if !direct.is_empty() {
         reasons.push(format!("direct identifiers: {}", direct.join(", ")));
     }
-    if person && address {
+    if name_with_address(pages, &entities) {
         reasons.push("a person's name with an address".to_owned());
     }
     let verdict = if reasons.is_empty() {
@@ -689,7 +872,10 @@ fn decide(pages: u32, found: Vec<(Finding, bool)>) -> DocumentVerdict {
     };
     if verdict == Verdict::NoPii {
         if person || address {
-            reasons.push("a name or an address alone, with no other identifier".to_owned());
+            reasons.push(
+                "names or addresses, but no name with its address and no other identifier"
+                    .to_owned(),
+            );
         }
         if !business.is_empty() {
             reasons.push(format!("{} business contact(s) set aside", business.len()));
@@ -697,7 +883,7 @@ fn decide(pages: u32, found: Vec<(Finding, bool)>) -> DocumentVerdict {
     }
     DocumentVerdict {
         verdict,
-        pages,
+        pages: pages.len() as u32,
         entities,
         reasons,
         business,
@@ -714,6 +900,26 @@ mod tests {
             number: 1,
             text: text.to_owned(),
         }]
+    }
+
+    #[test]
+    fn shouted_lines_are_read_in_title_case_at_the_same_offsets() {
+        let text = "MORTGAGE STATEMENT\nDANIELLE R. GAMBLE\n52 ROBERT STREET\nLoan ID: AB12\n";
+        let calm = calm_shouting(text);
+        assert_eq!(calm.len(), text.len());
+        assert_eq!(
+            calm,
+            "Mortgage Statement\nDanielle R. Gamble\n52 Robert Street\nLoan ID: AB12\n"
+        );
+    }
+
+    #[test]
+    fn a_name_does_not_grow_over_a_salutation_or_a_field_label() {
+        let text = "Dear Julie Davis:";
+        let at = text.find("Julie").unwrap();
+        assert_eq!(extend_name(text, at, at + 5), (at, text.find(':').unwrap()));
+        let text = "James Beasley Statement Date: 12/16/2024";
+        assert_eq!(extend_name(text, 0, 5), (0, 13));
     }
 
     #[test]
@@ -775,7 +981,7 @@ mod tests {
             ]
         );
         assert_eq!(found[0].0.masked, "M**** J****");
-        let v = decide(1, found);
+        let v = decide(&[text], found);
         assert_eq!(v.verdict, Verdict::Pii);
     }
 }

@@ -66,12 +66,29 @@ re!(
     r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b"
 );
 re!(EIN, r"\b(\d{2})-(\d{7})\b");
+// Dates: numeric (day and month in either order, ISO), and with the month's name in
+// English (`Sep 20, 1982`, `20 September 1982`, `20-SEP-1982`), Spanish (`7 de junio de
+// 1993`), French (`24 mars 1980`), German (`24. März 1980`) and Italian.
 re!(
     DATE,
-    r"(?i)\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? (?:19|20)\d{2}|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]* (?:19|20)\d{2})\b"
+    concat!(
+        r"(?i)\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}",
+        r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? (?:19|20)\d{2}",
+        r"|\d{1,2}\.?[ -](?:de )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|januar|februar|märz|april|juni|juli|oktober|dezember|gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre)[a-zé]*\.?[ -](?:de )?(?:19|20)\d{2})\b"
+    )
 );
+// A rule's cut-off ("born before", "born on or after"), wherever the date falls after it.
+re!(
+    BORN_CUT_OFF,
+    r"\bborn (?:on or )?(?:before|after|prior to|between|since)\b"
+);
+// A span of years (`2021-2026`), not a phone number.
+re!(YEAR_RANGE, r"^(?:19|20)\d\d ?[-–] ?(?:19|20)\d\d$");
 // Bare identifiers: digits, or one or two letters and digits, possibly dashed.
 re!(BARE, r"\b[A-Z]{0,2}\d[\d-]{4,18}\d\b");
+// Passport numbers as other countries print them: letters and digits mixed
+// (`PBJ150932`, `50GQ76731`), read only after a passport label.
+re!(PASSPORT_VALUE, r"\b[A-Z0-9]{8,9}\b");
 
 /// Context words for bare identifiers, by kind (lower case; matched on word starts).
 const BARE_CONTEXT: &[(&str, EntityKind)] = &[
@@ -90,6 +107,16 @@ const BARE_CONTEXT: &[(&str, EntityKind)] = &[
     ("checking", EntityKind::BankAccount),
     ("savings", EntityKind::BankAccount),
     ("passport", EntityKind::Passport),
+    ("pasaporte", EntityKind::Passport),
+    ("passeport", EntityKind::Passport),
+    ("reisepass", EntityKind::Passport),
+    ("passaporto", EntityKind::Passport),
+    ("passaporte", EntityKind::Passport),
+    ("permis de conduire", EntityKind::DriverLicense),
+    ("licencia de conducir", EntityKind::DriverLicense),
+    ("carnet de conducir", EntityKind::DriverLicense),
+    ("führerschein", EntityKind::DriverLicense),
+    ("patente di guida", EntityKind::DriverLicense),
     ("driver", EntityKind::DriverLicense),
     ("licence", EntityKind::DriverLicense),
     ("license", EntityKind::DriverLicense),
@@ -105,6 +132,19 @@ const DOB_CONTEXT: &[&str] = &[
     "dob",
     "d.o.b",
     "born",
+    "fecha de nacimiento",
+    "nacido",
+    "nacida",
+    "date de naissance",
+    "né le",
+    "née le",
+    "né(e) le",
+    "geburtsdatum",
+    "geboren",
+    "data di nascita",
+    "nato il",
+    "nata il",
+    "data de nascimento",
 ];
 const SSN_CONTEXT: &[&str] = &["ssn", "social security", "soc. sec", "taxpayer"];
 const EIN_CONTEXT: &[&str] = &[
@@ -119,7 +159,9 @@ const PHONE_CONTEXT: &[&str] = &["phone", "tel", "mobile", "cell", "home", "cont
 /// number (without one, a national format is as likely a reference or a date).
 const FOREIGN_PHONE_CONTEXT: &[&str] = &[
     "phone",
-    "tel",
+    "tel ",
+    "tel:",
+    "tel.",
     "mobile",
     "cell",
     "number is",
@@ -164,10 +206,17 @@ pub(crate) fn context_before(text: &str, start: usize) -> String {
     let before = &text[..start];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let mut ctx = tail_chars(&before[line_start..], 48).to_owned();
-    if ctx.trim().len() < 3 && line_start > 0 {
+    if line_start > 0 {
         let prev = &before[..line_start - 1];
-        let prev_start = prev.rfind('\n').map_or(0, |i| i + 1);
-        ctx = format!("{} {}", tail_chars(&prev[prev_start..], 48), ctx);
+        let prev = &prev[prev.rfind('\n').map_or(0, |i| i + 1)..];
+        // A label line above (`Date of birth` over `24/03/1980`), or a table's header row
+        // above its first row (`Full Name Date of Birth` over `Leon Stewart 01/03/2001`):
+        // a line without digits labels the values under it; one with digits holds values
+        // of its own and labels nothing below it.
+        let label_row = !prev.bytes().any(|b| b.is_ascii_digit());
+        if ctx.trim().len() < 3 || label_row {
+            ctx = format!("{} {}", tail_chars(prev, 64), ctx);
+        }
     }
     ctx.to_lowercase()
 }
@@ -702,7 +751,8 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
         // "born before January 2, 1946" is a rule's cut-off date, not someone's birth.
         let cut_off = ["before", "after", "prior to", "between", "since"]
             .iter()
-            .any(|w| ctx.trim_end().ends_with(w));
+            .any(|w| ctx.trim_end().ends_with(w))
+            || BORN_CUT_OFF.is_match(&ctx);
         if has(&ctx, DOB_CONTEXT) && !cut_off && plausible_birth_date(m.as_str()) {
             push(
                 EntityKind::DateOfBirth,
@@ -712,37 +762,15 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
             );
         }
     }
-    for m in BARE.find_iter(text) {
+    let passports = PASSPORT_VALUE
+        .find_iter(text)
+        .filter(|m| !BARE.is_match(m.as_str()));
+    for m in BARE.find_iter(text).chain(passports) {
         if glued(text, m.start(), m.end()) || after_mask(text, m.start()) {
             continue;
         }
         let ctx = context_before(text, m.start());
-        let Some(kind) = BARE_CONTEXT
-            .iter()
-            .filter_map(|(w, k)| nearest(&ctx, &[w]).map(|at| (at, *k)))
-            .max_by_key(|(at, _)| *at)
-            .map(|(_, k)| k)
-        else {
-            continue;
-        };
-        let value = m.as_str();
-        let d = digits(value);
-        let letters = value.chars().filter(char::is_ascii_alphabetic).count();
-        let ok = !placeholder_digits(&d)
-            && match kind {
-                EntityKind::Ssn => letters == 0 && valid_ssn(&d),
-                EntityKind::Itin => letters == 0 && valid_itin(&d),
-                EntityKind::RoutingNumber => letters == 0 && valid_routing(&d),
-                EntityKind::BankAccount => letters == 0 && (6..=17).contains(&d.len()),
-                EntityKind::Passport => {
-                    (letters == 0 && d.len() == 9) || (letters == 1 && d.len() == 8)
-                }
-                EntityKind::DriverLicense => {
-                    (5..=14).contains(&d.len()) && letters <= 2 && !business_licence(&ctx)
-                }
-                _ => false,
-            };
-        if ok {
+        if let Some(kind) = bare_kind(&ctx, m.as_str()) {
             push(
                 kind,
                 m.start(),
@@ -752,6 +780,38 @@ pub fn recognize(text: &str) -> Vec<Candidate> {
         }
     }
     resolve_overlaps(out)
+}
+
+/// What a bare identifier is: the kind of the nearest label before it whose rules the
+/// value meets. (Under a header row, `Account Number Routing Number`, the nearest label
+/// is not always the value's own column.)
+fn bare_kind(ctx: &str, value: &str) -> Option<EntityKind> {
+    let mut labels: Vec<(usize, EntityKind)> = BARE_CONTEXT
+        .iter()
+        .filter_map(|(w, k)| nearest(ctx, &[w]).map(|at| (at, *k)))
+        .collect();
+    labels.sort_by_key(|&(at, _)| std::cmp::Reverse(at));
+    let d = digits(value);
+    if placeholder_digits(&d) {
+        return None;
+    }
+    let letters = value.chars().filter(char::is_ascii_alphabetic).count();
+    labels.into_iter().map(|(_, k)| k).find(|kind| match kind {
+        EntityKind::Ssn => letters == 0 && valid_ssn(&d),
+        EntityKind::Itin => letters == 0 && valid_itin(&d),
+        EntityKind::RoutingNumber => letters == 0 && valid_routing(&d),
+        EntityKind::BankAccount => letters == 0 && (6..=17).contains(&d.len()),
+        // Nine digits (US), a letter and eight, or the mixed forms of other countries.
+        EntityKind::Passport => {
+            (letters == 0 && d.len() == 9)
+                || (letters == 1 && d.len() == 8)
+                || ((1..=3).contains(&letters) && d.len() >= 5 && !value.contains('-'))
+        }
+        EntityKind::DriverLicense => {
+            (5..=14).contains(&d.len()) && letters <= 2 && !business_licence(ctx)
+        }
+        _ => false,
+    })
 }
 
 /// The length of a `/prefix` after an address, if it is a valid one (at most `max`).
@@ -854,6 +914,7 @@ fn foreign_phones(text: &str, push: &mut impl FnMut(EntityKind, usize, usize, f3
         let other_label = BARE_CONTEXT.iter().any(|(w, _)| has(&ctx, &[w]));
         if !(8..=12).contains(&count)
             || (unbroken && count < 10)
+            || YEAR_RANGE.is_match(m.as_str())
             || other_label
             || !has(&ctx, FOREIGN_PHONE_CONTEXT)
             || DATE.is_match(m.as_str())
@@ -1052,6 +1113,58 @@ mod tests {
             kinds("Invoice 2021-04-26 ref 090-1234-5678").is_empty(),
             "no phone word"
         );
+    }
+
+    #[test]
+    fn labels_above_values_and_table_headers() {
+        assert_eq!(
+            kinds("Full Name Date of Birth\nLeon Stewart 01/03/2001"),
+            vec![(EntityKind::DateOfBirth, "01/03/2001")]
+        );
+        assert_eq!(
+            kinds("Social Security # Driver License # / State\n222-12-6011 R0431036 / CA"),
+            vec![
+                (EntityKind::Ssn, "222-12-6011"),
+                (EntityKind::DriverLicense, "R0431036")
+            ]
+        );
+        assert_eq!(
+            kinds("Document Title: U.S. Passport\nDocument Number: 746130012"),
+            vec![(EntityKind::Passport, "746130012")]
+        );
+        // The nearest label's rules fail (not a routing number): the account's hold.
+        assert_eq!(
+            kinds("Account Number Routing Number\n84161140"),
+            vec![(EntityKind::BankAccount, "84161140")]
+        );
+        // A line with values of its own labels nothing below it.
+        assert!(kinds("Date of birth: 02/11/1969\nSigned 03/04/1985").len() == 1);
+    }
+
+    #[test]
+    fn other_languages_labels_and_dates() {
+        assert_eq!(
+            kinds("Fecha de nacimiento: 7 de junio de 1993")[0],
+            (EntityKind::DateOfBirth, "7 de junio de 1993")
+        );
+        assert_eq!(kinds("Né(e) le\n24/03/1980")[0].0, EntityKind::DateOfBirth);
+        assert_eq!(
+            kinds("Geburtsdatum: 24. März 1980")[0].0,
+            EntityKind::DateOfBirth
+        );
+        assert_eq!(
+            kinds("Date of Birth\n20-SEP-1982")[0],
+            (EntityKind::DateOfBirth, "20-SEP-1982")
+        );
+        assert_eq!(
+            kinds("Pasaporte no: XDV873956"),
+            vec![(EntityKind::Passport, "XDV873956")]
+        );
+        assert_eq!(
+            kinds("Passeport n°: 50GQ76731"),
+            vec![(EntityKind::Passport, "50GQ76731")]
+        );
+        assert!(kinds("Passport office: ABCDEFGH").is_empty(), "no digits");
     }
 
     #[test]

@@ -85,6 +85,18 @@ pub const FEATURES: &[(&str, &str)] = &[
         "repeated_account",
         "an account number repeated on several pages (a statement's subject)",
     ),
+    (
+        "postal_block",
+        "a name over an address (a postal address block)",
+    ),
+    (
+        "beside_business_contact",
+        "a fax, toll-free or service number next to it",
+    ),
+    (
+        "writer_owns",
+        "the writer's own (\"our\", \"we\") before it",
+    ),
 ];
 
 /// The number of features.
@@ -122,6 +134,9 @@ pub mod f {
     pub const PAYMENT_INSTRUCTIONS: usize = 27;
     pub const HOLDER_ORGANISATION: usize = 28;
     pub const REPEATED_ACCOUNT: usize = 29;
+    pub const POSTAL_BLOCK: usize = 30;
+    pub const BESIDE_BUSINESS_CONTACT: usize = 31;
+    pub const WRITER_OWNS: usize = 32;
 }
 
 /// Lines at the top and at the bottom of a page that make its header and footer bands.
@@ -545,7 +560,9 @@ static ORGANISATION: LazyLock<Regex> = LazyLock::new(|| {
         r"Group|Partners|Capital|Financial|Finance|Realty|Title|Agency|Associates|Health|Hospital|Clinic|",
         r"Medical|University|College|Court|Company|Trust|Federal|Lending|Loans|Servicing|Investments?|Wealth|",
         r"Management|Holdings|Solutions|Systems|Technologies|Communications|Utilities|Energy|Electric|",
-        r"Power|Water|Telecom|Markets|Securities|Brokerage|Advisors|Consulting|Industries|Enterprises)\b"
+        r"Power|Water|Telecom|Markets|Securities|Brokerage|Advisors|Consulting|Industries|Enterprises|",
+        r"Center|Centre|Institute|Foundation|Museum|Society|Council|Association|Committee|Library|",
+        r"School|Church|Ministry|Department|Authority|Commission)\b"
     ))
     .expect("a valid built-in pattern")
 });
@@ -589,6 +606,14 @@ const PAYMENT_INSTRUCTIONS: &[&str] = &[
     "datos bancarios",
     "bankverbindung",
 ];
+/// The writer speaking of what is theirs: an organisation's letter or notice.
+static WRITER_OWNS: LazyLock<Regex> = LazyLock::new(|| {
+    // Case matters: `US` is a country.
+    Regex::new(
+        r"\b(?:[Oo]urs?|[Ww]e|us|[Nn]uestr[oa]s?|[Nn]otre|[Nn]os|[Uu]nser[emn]?|[Oo]nze|[Ww]ij)\b",
+    )
+    .expect("a valid built-in pattern")
+});
 static HOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:account name|account holder|beneficiary|payee|titulaire|titular|kontoinhaber)\b\s*(?:name)?\s*:?\s*(.*)")
         .expect("a valid built-in pattern")
@@ -672,8 +697,11 @@ pub struct DocumentContext<'a> {
     names: HashSet<String>,
     /// Candidates per kind.
     kinds: HashMap<EntityKind, usize>,
-    /// Where each page's phone numbers and e-mail addresses start.
-    contacts: Vec<Vec<usize>>,
+    /// Where each page's phone numbers and e-mail addresses start, and whether each is
+    /// plainly a business's (a business label before it, or a toll-free number).
+    contacts: Vec<Vec<(usize, bool)>>,
+    /// Each page's names and addresses: kind, first line and last line.
+    named_lines: Vec<Vec<(EntityKind, usize, usize)>>,
     about_person: f32,
     addressed: f32,
     about_data: f32,
@@ -686,6 +714,26 @@ fn normalise(value: &str) -> String {
         .filter(|c| c.is_alphanumeric() || *c == '@' || *c == '.')
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// The ten digits of a North American number (`1-800-…` without its `1`).
+fn north_american(value: &str) -> Option<String> {
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    let national = digits
+        .strip_prefix('1')
+        .filter(|d| d.len() == 10)
+        .unwrap_or(&digits);
+    (national.len() == 10).then(|| national.to_owned())
+}
+
+fn toll_free(value: &str) -> bool {
+    north_american(value).is_some_and(|n| TOLL_FREE.contains(&&n[..3]))
+}
+
+/// `count` over a document of `pages`, as if on a page of a short document: `at` per
+/// page (beyond the first two) saturates.
+fn per_page(count: usize, pages: usize, at: usize) -> f32 {
+    saturate(count, at * pages.saturating_sub(2).max(1))
 }
 
 fn saturate(count: usize, at: usize) -> f32 {
@@ -709,13 +757,25 @@ impl<'a> DocumentContext<'a> {
         let mut value_pages: HashMap<String, HashSet<usize>> = HashMap::new();
         let mut domains: HashMap<String, HashSet<String>> = HashMap::new();
         let mut kinds: HashMap<EntityKind, usize> = HashMap::new();
-        let contacts = candidates
+        let contacts = pages
             .iter()
-            .map(|found| {
+            .zip(candidates)
+            .map(|(text, found)| {
                 found
                     .iter()
                     .filter(|c| matches!(c.kind, EntityKind::Email | EntityKind::Phone))
-                    .map(|c| c.start)
+                    .map(|c| {
+                        let label = crate::recognizers::context_before(text, c.start);
+                        let business = match (
+                            nearest(&label, BUSINESS_LABELS),
+                            nearest(&label, PERSONAL_LABELS),
+                        ) {
+                            (Some(b), Some(p)) => b > p,
+                            (Some(_), None) => true,
+                            _ => false,
+                        };
+                        (c.start, business || toll_free(&text[c.start..c.end]))
+                    })
                     .collect()
             })
             .collect();
@@ -771,21 +831,29 @@ impl<'a> DocumentContext<'a> {
             names,
             kinds,
             contacts,
-            about_person: saturate(count_words(&lower, PERSON_DOCUMENT), 4),
+            named_lines: Vec::new(),
+            // Rates per page, not counts: a 260-page manual holds any word somewhere.
+            about_person: per_page(count_words(&lower, PERSON_DOCUMENT), pages.len(), 4),
             addressed: if addressed { 1.0 } else { 0.0 },
-            about_data: saturate(count_words(&lower, DATA_DOCUMENT), 4),
-            blank_form: saturate(blanks, 8),
+            about_data: per_page(count_words(&lower, DATA_DOCUMENT), pages.len(), 4),
+            blank_form: per_page(blanks, pages.len(), 8),
         }
     }
 
     /// Adds the NER's names and addresses (as candidates of kind `Person` and `Address`)
     /// to the counts, before they are judged: `named[i]` are page `i`'s.
     pub fn add_names(&mut self, named: &[Vec<Candidate>]) {
+        self.named_lines = vec![Vec::new(); self.pages.len()];
         for (page, found) in named.iter().enumerate() {
             let Some(lines) = self.pages.get(page) else {
                 continue;
             };
             for c in found {
+                self.named_lines[page].push((
+                    c.kind,
+                    lines.line_of(c.start),
+                    lines.line_of(c.end.saturating_sub(1)),
+                ));
                 self.value_pages
                     .entry(normalise(&lines.text[c.start..c.end]))
                     .or_default()
@@ -874,8 +942,24 @@ impl<'a> DocumentContext<'a> {
         let line_start = lines.starts.get(line).copied().unwrap_or(0);
         let others = self.contacts[page]
             .iter()
-            .filter(|&&at| at != c.start && (line_start..line_end).contains(&at))
+            .filter(|&&(at, _)| at != c.start && (line_start..line_end).contains(&at))
             .count();
+        // A business contact within two lines: a letterhead's or a footer's row of
+        // numbers (`Tel …`, `Fax …`, `Toll-free …`); a person's rows say Home or Cell.
+        let (near_from, near_to) = (
+            lines.starts[line.saturating_sub(2)],
+            lines.starts.get(line + 3).copied().unwrap_or(text.len()),
+        );
+        if self.contacts[page]
+            .iter()
+            .any(|&(at, business)| business && at != c.start && (near_from..near_to).contains(&at))
+        {
+            x[f::BESIDE_BUSINESS_CONTACT] = 1.0;
+        }
+        let before_lines = &text[lines.starts[line.saturating_sub(1)]..c.start];
+        if WRITER_OWNS.is_match(before_lines) {
+            x[f::WRITER_OWNS] = 1.0;
+        }
         if others > 0 && (x[f::ORGANISATION_NEAR] > 0.0 || x[f::WEB_ADDRESS_NEAR] > 0.0) {
             x[f::CONTACT_BLOCK] = 1.0;
         }
@@ -885,15 +969,10 @@ impl<'a> DocumentContext<'a> {
         match c.kind {
             EntityKind::Email => self.email_evidence(value, &mut x),
             EntityKind::Phone => {
-                let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-                let national = digits
-                    .strip_prefix('1')
-                    .filter(|d| d.len() == 10)
-                    .unwrap_or(&digits);
-                if national.len() == 10 && TOLL_FREE.contains(&&national[..3]) {
+                if toll_free(value) {
                     x[f::TOLL_FREE] = 1.0;
                 }
-                if national.len() == 10 && &national[3..8] == "55501" {
+                if north_american(value).is_some_and(|n| &n[3..8] == "55501") {
                     x[f::FICTIONAL] = 1.0;
                 }
             }
@@ -944,6 +1023,10 @@ impl<'a> DocumentContext<'a> {
             }
         }
 
+        if self.postal_block(page, c, lines) {
+            x[f::POSTAL_BLOCK] = 1.0;
+        }
+
         x[f::DOCUMENT_ABOUT_PERSON] = self.about_person;
         x[f::DOCUMENT_ADDRESSED] = self.addressed;
         x[f::DOCUMENT_ABOUT_DATA] = self.about_data;
@@ -952,6 +1035,33 @@ impl<'a> DocumentContext<'a> {
             x[f::EXAMPLE_CONTEXT] = 1.0;
         }
         x
+    }
+
+    /// A name on the line just above an address, or on the address's first line before
+    /// it: how a letter or a statement prints whom it is for. A business's block puts its
+    /// name, a title or a department between them.
+    fn postal_block(&self, page: usize, c: &Candidate, lines: &PageLines<'_>) -> bool {
+        let Some(named) = self.named_lines.get(page) else {
+            return false;
+        };
+        let (first, last) = (
+            lines.line_of(c.start),
+            lines.line_of(c.end.saturating_sub(1)),
+        );
+        let (other, name_line, address_line) = match c.kind {
+            EntityKind::Person => (EntityKind::Address, last, None),
+            EntityKind::Address => (EntityKind::Person, first, Some(first)),
+            _ => return false,
+        };
+        named.iter().any(|&(kind, from, to)| {
+            kind == other
+                && match address_line {
+                    // An address: a name ending on its first line or the one above.
+                    Some(at) => to == at || to + 1 == at,
+                    // A name: an address starting on its line or the one below.
+                    None => from == name_line || from == name_line + 1,
+                }
+        })
     }
 
     fn email_evidence(&self, value: &str, x: &mut Evidence) {
