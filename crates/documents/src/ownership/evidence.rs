@@ -606,6 +606,16 @@ const PAYMENT_INSTRUCTIONS: &[&str] = &[
     "datos bancarios",
     "bankverbindung",
 ];
+/// The last line of a postal address: `Philadelphia, PA 19106`, `48619 Renaud`,
+/// `SW1A 1AA London`.
+static CITY_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?m)^\s*(?:[A-Z][\w .'-]*,? [A-Z]{2},? \d{5}(?:-\d{4})?",
+        r"|\d{4,5} [A-Z][\w'-]+(?: [\w'-]+)*",
+        r"|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2} [A-Z][\w'-]+)\s*$"
+    ))
+    .expect("a valid built-in pattern")
+});
 /// The writer speaking of what is theirs: an organisation's letter or notice.
 static WRITER_OWNS: LazyLock<Regex> = LazyLock::new(|| {
     // Case matters: `US` is a country.
@@ -905,7 +915,13 @@ impl<'a> DocumentContext<'a> {
         if ORGANISATION.is_match(&without(own_line)) {
             x[f::ORGANISATION_ON_LINE] = 1.0;
         }
-        if ORGANISATION.is_match(&without(around)) {
+        // Within two lines, or heading the postal block the value is printed under
+        // (`National Constitution Center / 525 Arch Street / Independence Mall /
+        // Philadelphia, PA 19106 / (215) 409-6600`).
+        let block_above = line > 0
+            && CITY_LINE.is_match(lines.lines(line - 1, line - 1))
+            && ORGANISATION.is_match(lines.lines(line.saturating_sub(5), line - 1));
+        if ORGANISATION.is_match(&without(around)) || block_above {
             x[f::ORGANISATION_NEAR] = 1.0;
         }
         let around_lower = around.to_lowercase();
