@@ -103,6 +103,25 @@ const NOT_NAME_WORDS: &[&str] = &[
     "the",
     "and",
     "of",
+    "information",
+    "contact",
+    "details",
+    "mailing",
+    "billing",
+    "shipping",
+    "property",
+    "location",
+    "corporate",
+    "headquarters",
+    "shareholder",
+    "shareholders",
+    "investor",
+    "relations",
+    "notice",
+    "summary",
+    "services",
+    "center",
+    "centre",
 ];
 /// Words before an address that make it a business's office.
 const OFFICE_WORDS: &[&str] = &[
@@ -125,7 +144,6 @@ const OFFICE_WORDS: &[&str] = &[
     "remit",
     "located at",
     "our address",
-    "suite",
     "credit union",
     "company",
     "financial",
@@ -515,14 +533,25 @@ fn calm_shouting(text: &str) -> String {
             out.push_str(line);
             continue;
         }
-        let mut previous_letter = false;
-        for c in line.chars() {
-            out.push(if previous_letter && c.is_ascii_uppercase() {
-                c.to_ascii_lowercase()
-            } else {
-                c
-            });
-            previous_letter = c.is_alphabetic();
+        // Words of one or two letters stay: state codes and initials (`UT`, `R.`).
+        for (i, word) in line.split(' ').enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            let letters = word.chars().filter(char::is_ascii_alphabetic).count();
+            if letters <= 2 {
+                out.push_str(word);
+                continue;
+            }
+            let mut previous_letter = false;
+            for c in word.chars() {
+                out.push(if previous_letter && c.is_ascii_uppercase() {
+                    c.to_ascii_lowercase()
+                } else {
+                    c
+                });
+                previous_letter = c.is_alphabetic();
+            }
         }
     }
     out
@@ -904,12 +933,12 @@ mod tests {
 
     #[test]
     fn shouted_lines_are_read_in_title_case_at_the_same_offsets() {
-        let text = "MORTGAGE STATEMENT\nDANIELLE R. GAMBLE\n52 ROBERT STREET\nLoan ID: AB12\n";
+        let text = "MORTGAGE STATEMENT\nDANIELLE R. GAMBLE\n52 ROBERT STREET\nSOUTH MICHAEL, MS 39174\nLoan ID: AB12\n";
         let calm = calm_shouting(text);
         assert_eq!(calm.len(), text.len());
         assert_eq!(
             calm,
-            "Mortgage Statement\nDanielle R. Gamble\n52 Robert Street\nLoan ID: AB12\n"
+            "Mortgage Statement\nDanielle R. Gamble\n52 Robert Street\nSouth Michael, MS 39174\nLoan ID: AB12\n"
         );
     }
 

@@ -97,6 +97,14 @@ pub const FEATURES: &[(&str, &str)] = &[
         "writer_owns",
         "the writer's own (\"our\", \"we\") before it",
     ),
+    (
+        "business_premises",
+        "a suite, floor or building (business premises)",
+    ),
+    (
+        "residential_unit",
+        "an apartment or a unit in the address (a home)",
+    ),
 ];
 
 /// The number of features.
@@ -137,6 +145,8 @@ pub mod f {
     pub const POSTAL_BLOCK: usize = 30;
     pub const BESIDE_BUSINESS_CONTACT: usize = 31;
     pub const WRITER_OWNS: usize = 32;
+    pub const BUSINESS_PREMISES: usize = 33;
+    pub const RESIDENTIAL_UNIT: usize = 34;
 }
 
 /// Lines at the top and at the bottom of a page that make its header and footer bands.
@@ -275,6 +285,7 @@ const BUSINESS_LABELS: &[&str] = &[
     "load balancer",
     "lost or stolen",
     "reservations",
+    "prepared by",
     "switchboard",
     "atención",
     "service client",
@@ -606,6 +617,21 @@ const PAYMENT_INSTRUCTIONS: &[&str] = &[
     "datos bancarios",
     "bankverbindung",
 ];
+/// The secondary unit of business premises, by the USPS's designators and their
+/// equivalents: people live in an apartment or a unit; offices are in a suite, on a
+/// floor, in a building.
+static BUSINESS_PREMISES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?:Suite|Ste\.?|Floor|Fl\.|Bldg\.?|Building|Piso|Planta|Étage|Etage|Bureau|Stock)\s*#?\s*\d",
+    )
+    .expect("a valid built-in pattern")
+});
+/// A home's secondary unit (the USPS's APT, UNIT, LOT, TRLR and `#`, and their
+/// equivalents): the other side of [`BUSINESS_PREMISES`].
+static RESIDENTIAL_UNIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\b(?:apt|apartment|unit|lot|trlr|trailer|appt|appartement|piso|wohnung)\b\.?\s*#?\s*|#\s*)\w*\d")
+        .expect("a valid built-in pattern")
+});
 /// The last line of a postal address: `Philadelphia, PA 19106`, `48619 Renaud`,
 /// `SW1A 1AA London`.
 static CITY_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -927,6 +953,18 @@ impl<'a> DocumentContext<'a> {
         let around_lower = around.to_lowercase();
         if has(&around_lower, JOB_TITLES) {
             x[f::JOB_TITLE_NEAR] = 1.0;
+        }
+        // An address's own suite or floor; for other values, one within two lines. (A
+        // name or an address two lines from the servicer's suite is still the customer's.)
+        let premises_in = match c.kind {
+            EntityKind::Person | EntityKind::Address => value,
+            _ => around,
+        };
+        if BUSINESS_PREMISES.is_match(premises_in) {
+            x[f::BUSINESS_PREMISES] = 1.0;
+        }
+        if c.kind == EntityKind::Address && RESIDENTIAL_UNIT.is_match(value) {
+            x[f::RESIDENTIAL_UNIT] = 1.0;
         }
         let nearby_plain = EMAIL_LIKE.replace_all(nearby, " ");
         if WEB_ADDRESS.is_match(&nearby_plain) {
