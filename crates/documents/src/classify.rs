@@ -21,6 +21,16 @@ const NER_THRESHOLD: f32 = 0.6;
 /// The score of a name read from its place over an address (no model score).
 const ADDRESSEE_SCORE: f32 = 0.7;
 
+/// A name field's label: on its own line, or followed by a colon and the value.
+static NAME_LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(concat!(
+        r"(?im)(?:^[ \t]*(?:(?:full |legal |employee |borrower |applicant |customer |insured )?name|",
+        r"named insured\(s\)|named insureds?|nombre y apellidos|nombre completo|nom et prénom|",
+        r"nom complet|vor- und nachname|borrower|co-borrower|applicant|employee|account holder)",
+        r"[ \t]*:?[ \t]*$|\b(?:full |legal |employee |borrower |applicant |customer )?name[ \t]*:)"
+    ))
+    .expect("a valid built-in pattern")
+});
 /// Words that make a line an organisation's name, not a person's.
 static ORGANISATION_WORD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
@@ -431,7 +441,13 @@ fn named_candidates(text: &str, spans: &[Span], identifiers: &[Candidate]) -> Ve
         .iter()
         .filter(|c| c.kind == EntityKind::Address)
         .filter_map(|address| addressee(text, address.start))
-        .filter(|p| !named.iter().any(|c| c.start < p.end && p.start < c.end))
+        .chain(labelled_names(text))
+        .filter(|p| {
+            !named.iter().any(|c| c.start < p.end && p.start < c.end)
+                && !identifiers
+                    .iter()
+                    .any(|c| c.start < p.end && p.start < c.end)
+        })
         .collect();
     named.extend(addressees);
     named.sort_by_key(|c| c.start);
@@ -450,11 +466,47 @@ fn addressee(text: &str, address_start: usize) -> Option<Candidate> {
         return None;
     }
     let above_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
-    let above = &text[above_start..line_start - 1];
-    if ORGANISATION_WORD.is_match(above) {
+    name_at(text, above_start, line_start - 1)
+}
+
+/// The names a form's name field holds: after `Name:` on its line, or on the line under a
+/// label standing alone (`Full Name`, `Nombre y apellidos`, `Named Insured(s)`).
+fn labelled_names(text: &str) -> Vec<Candidate> {
+    NAME_LABEL
+        .find_iter(text)
+        .filter_map(|m| {
+            let rest = &text[m.end()..];
+            let line_end = m.end() + rest.find('\n').unwrap_or(rest.len());
+            if text[m.end()..line_end].trim().is_empty() {
+                // A label alone: the value is the next line.
+                let next = line_end + 1;
+                let next_end = text[next.min(text.len())..]
+                    .find('\n')
+                    .map_or(text.len(), |i| next + i);
+                (next < text.len())
+                    .then(|| name_at(text, next, next_end))
+                    .flatten()
+            } else {
+                let start = m.end() + (rest.len() - rest.trim_start_matches(' ').len());
+                name_at(text, start, line_end)
+            }
+        })
+        .collect()
+}
+
+/// The run of two to four name words (an initial only after the first) that `text` holds
+/// from `start`, up to `end` at most, as a person candidate. A line naming an
+/// organisation holds none.
+fn name_at(text: &str, start: usize, end: usize) -> Option<Candidate> {
+    let line = &text[start..end];
+    if ORGANISATION_WORD.is_match(line) {
         return None;
     }
-    let shouting = !above.chars().any(char::is_lowercase);
+    // A name in capitals is in capitals throughout (`DANIELLE R. GAMBLE Statement Date`).
+    let shouting = line
+        .split(' ')
+        .next()
+        .is_some_and(|w| w.len() >= 2 && !w.chars().any(char::is_lowercase));
     let is_name_word = |word: &str| {
         let lower = word.to_lowercase();
         word.len() >= 2
@@ -462,27 +514,31 @@ fn addressee(text: &str, address_start: usize) -> Option<Candidate> {
             && word
                 .chars()
                 .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
-            && (shouting || word.chars().any(char::is_lowercase))
+            && shouting != word.chars().any(char::is_lowercase)
             && !NOT_NAME_WORDS.contains(&lower.as_str())
             && !OFFICER_WORDS.contains(&lower.as_str())
     };
     let is_initial =
         |word: &str| word.len() == 2 && word.ends_with('.') && word.starts_with(char::is_uppercase);
-    // The leading run of name words (an initial only after the first), at most four.
     let (mut len, mut at, mut full) = (0, 0, 0);
-    for (words, word) in above.split(' ').take(4).enumerate() {
-        let name = is_name_word(word);
-        if !(name || (words > 0 && is_initial(word))) {
+    for (words, word) in line.split(' ').take(4).enumerate() {
+        // `Kyle Martinez, Accounts Payable`: the comma ends the name.
+        let bare = word.strip_suffix(',').unwrap_or(word);
+        let name = is_name_word(bare);
+        if !(name || (words > 0 && is_initial(bare))) {
             break;
         }
-        len = at + word.len();
+        len = at + bare.len();
         at = len + 1;
         full += usize::from(name);
+        if bare.len() < word.len() {
+            break;
+        }
     }
-    (full >= 2 && !above[..len].ends_with('.')).then_some(Candidate {
+    (full >= 2 && !line[..len].ends_with('.')).then_some(Candidate {
         kind: EntityKind::Person,
-        start: above_start,
-        end: above_start + len,
+        start,
+        end: start + len,
         score: ADDRESSEE_SCORE,
     })
 }
@@ -949,6 +1005,36 @@ mod tests {
         assert_eq!(extend_name(text, at, at + 5), (at, text.find(':').unwrap()));
         let text = "James Beasley Statement Date: 12/16/2024";
         assert_eq!(extend_name(text, 0, 5), (0, 13));
+    }
+
+    #[test]
+    fn names_are_read_from_address_blocks_and_name_fields() {
+        let value = |text: &str, c: Option<Candidate>| c.map(|c| text[c.start..c.end].to_owned());
+        let text = "July 24, 2024\nPaul Wood\n958 Rebecca Islands Apt 19D\n";
+        let at = text.find("958").unwrap();
+        assert_eq!(
+            value(text, addressee(text, at)).as_deref(),
+            Some("Paul Wood")
+        );
+        let text = "DANIELLE R. GAMBLE Statement Date\n52 ROBERT STREET\n";
+        let at = text.find("52").unwrap();
+        assert_eq!(
+            value(text, addressee(text, at)).as_deref(),
+            Some("DANIELLE R. GAMBLE")
+        );
+        for company in [
+            "Acme Lending LLC\n12 Main St\n",
+            "Shareholder Information\n12 Main St\n",
+        ] {
+            let at = company.find("12").unwrap();
+            assert_eq!(addressee(company, at), None, "{company}");
+        }
+        let text = "Originator\nName\nMike R. Collier\nAddress\nName: Kyle Martinez, Accounts Payable\nName\n__________\n";
+        let names: Vec<&str> = labelled_names(text)
+            .iter()
+            .map(|c| &text[c.start..c.end])
+            .collect();
+        assert_eq!(names, vec!["Mike R. Collier", "Kyle Martinez"]);
     }
 
     #[test]
