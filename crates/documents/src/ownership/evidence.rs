@@ -929,7 +929,9 @@ impl<'a> DocumentContext<'a> {
             (None, Some(_)) => x[f::BUSINESS_LABEL] = 1.0,
             (None, None) => {}
         }
-        if has(&label, CONTACT_LABELS) {
+        // A plain label counts when it is the value's own: the nearest label before it
+        // (in `Tel 919-938-0481 Fax 415-896-0069` the fax number's label is Fax).
+        if nearest(&label, CONTACT_LABELS).is_some_and(|at| Some(at) > personal.max(business)) {
             x[f::CONTACT_LABEL] = 1.0;
         }
 
