@@ -51,7 +51,6 @@ pub const FEATURES: &[(&str, &str)] = &[
         "the domain of an organisation the document names",
     ),
     ("toll_free", "a toll-free number"),
-    ("private_network", "a private or reserved network address"),
     ("document_about_person", "a document about a named person"),
     ("document_addressed", "a letter addressed to a named person"),
     (
@@ -129,24 +128,23 @@ pub mod f {
     pub const SHARED_DOMAIN: usize = 14;
     pub const ORGANISATION_DOMAIN: usize = 15;
     pub const TOLL_FREE: usize = 16;
-    pub const PRIVATE_NETWORK: usize = 17;
-    pub const DOCUMENT_ABOUT_PERSON: usize = 18;
-    pub const DOCUMENT_ADDRESSED: usize = 19;
-    pub const DOCUMENT_ABOUT_DATA: usize = 20;
-    pub const BLANK_FORM: usize = 21;
-    pub const EXAMPLE_CONTEXT: usize = 22;
-    pub const LETTERHEAD: usize = 23;
-    pub const OPENING_HOURS: usize = 24;
-    pub const FREE_MAIL_ON_LINE: usize = 25;
-    pub const MACHINE_CONTEXT: usize = 26;
-    pub const PAYMENT_INSTRUCTIONS: usize = 27;
-    pub const HOLDER_ORGANISATION: usize = 28;
-    pub const REPEATED_ACCOUNT: usize = 29;
-    pub const POSTAL_BLOCK: usize = 30;
-    pub const BESIDE_BUSINESS_CONTACT: usize = 31;
-    pub const WRITER_OWNS: usize = 32;
-    pub const BUSINESS_PREMISES: usize = 33;
-    pub const RESIDENTIAL_UNIT: usize = 34;
+    pub const DOCUMENT_ABOUT_PERSON: usize = 17;
+    pub const DOCUMENT_ADDRESSED: usize = 18;
+    pub const DOCUMENT_ABOUT_DATA: usize = 19;
+    pub const BLANK_FORM: usize = 20;
+    pub const EXAMPLE_CONTEXT: usize = 21;
+    pub const LETTERHEAD: usize = 22;
+    pub const OPENING_HOURS: usize = 23;
+    pub const FREE_MAIL_ON_LINE: usize = 24;
+    pub const MACHINE_CONTEXT: usize = 25;
+    pub const PAYMENT_INSTRUCTIONS: usize = 26;
+    pub const HOLDER_ORGANISATION: usize = 27;
+    pub const REPEATED_ACCOUNT: usize = 28;
+    pub const POSTAL_BLOCK: usize = 29;
+    pub const BESIDE_BUSINESS_CONTACT: usize = 30;
+    pub const WRITER_OWNS: usize = 31;
+    pub const BUSINESS_PREMISES: usize = 32;
+    pub const RESIDENTIAL_UNIT: usize = 33;
 }
 
 /// Lines at the top and at the bottom of a page that make its header and footer bands.
@@ -1032,9 +1030,6 @@ impl<'a> DocumentContext<'a> {
                     x[f::FICTIONAL] = 1.0;
                 }
             }
-            EntityKind::IpAddress if reserved_network(value) => {
-                x[f::PRIVATE_NETWORK] = 1.0;
-            }
             _ => {}
         }
 
@@ -1161,27 +1156,4 @@ impl<'a> DocumentContext<'a> {
 fn domain_name(domain: &str) -> Option<&str> {
     let labels: Vec<&str> = domain.split('.').collect();
     labels.len().checked_sub(2).map(|i| labels[i])
-}
-
-/// Private, loopback, link-local, documentation and carrier-grade NAT ranges.
-fn reserved_network(value: &str) -> bool {
-    let address = value.split(['/', '%']).next().unwrap_or(value);
-    match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => {
-            let [a, b, c, _] = ip.octets();
-            ip.is_private()
-                || ip.is_loopback()
-                || ip.is_link_local()
-                || (a == 100 && (64..128).contains(&b))
-                || matches!((a, b, c), (192, 0, 2) | (198, 51, 100) | (203, 0, 113))
-        }
-        Ok(std::net::IpAddr::V6(ip)) => {
-            let first = ip.segments()[0];
-            ip.is_loopback()
-                || first & 0xfe00 == 0xfc00
-                || first & 0xffc0 == 0xfe80
-                || first == 0x2001 && ip.segments()[1] == 0x0db8
-        }
-        Err(_) => false,
-    }
 }

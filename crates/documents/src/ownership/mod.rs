@@ -208,7 +208,6 @@ mod tests {
         let text = "2024-03-01T10:00:00Z WARN upstream=10.22.192.155:8080 latency_ms=107\n";
         let all = judge_all(text);
         assert_eq!(all[0].1[f::MACHINE_CONTEXT], 1.0);
-        assert_eq!(all[0].1[f::PRIVATE_NETWORK], 1.0);
         assert!(!all[0].2.personal);
     }
 
