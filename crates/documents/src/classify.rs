@@ -55,6 +55,8 @@ const OFFICER_WORDS: &[&str] = &[
     "said",
     "says",
     "according to",
+    "attn",
+    "attention",
     "sincerely",
     "regards",
     "analyst",
@@ -63,6 +65,17 @@ const OFFICER_WORDS: &[&str] = &[
     "treasurer",
     "counsel",
     "editor",
+];
+/// Departments a named employee is addressed in (`Attn: Kyle Martinez, Accounts Payable`).
+const DEPARTMENTS: &[&str] = &[
+    "accounts payable",
+    "accounts receivable",
+    "procurement",
+    "purchasing",
+    "human resources",
+    "treasury",
+    "billing",
+    "payroll",
 ];
 /// Capitalised words printed next to a name that are not part of it: salutations, and
 /// the labels of the fields beside an address block (`Stephen Powell Employee ID:`,
@@ -857,7 +870,7 @@ fn page_findings(
             (false, _) => (!judgement.personal, judgement.evidence.clone()),
             (true, EntityKind::Person) => (
                 true,
-                vec!["business contact: a job title next to the name".to_owned()],
+                vec!["business contact: a job title or a department next to the name".to_owned()],
             ),
             (true, _) => (
                 true,
@@ -890,6 +903,7 @@ fn officer_after(text: &str, end: usize) -> bool {
         .to_lowercase();
     let after = after.trim_start_matches([',', ' ', '(', '-', '–']);
     OFFICER_WORDS.iter().any(|w| after.starts_with(w))
+        || DEPARTMENTS.iter().any(|w| after.starts_with(w))
         || after.starts_with("ceo")
         || after.starts_with("cfo")
 }

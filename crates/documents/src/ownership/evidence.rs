@@ -149,6 +149,9 @@ pub mod f {
 
 /// Lines at the top and at the bottom of a page that make its header and footer bands.
 const BAND_LINES: usize = 4;
+/// How far above bank details a payment-instructions heading still governs them: a
+/// section of four label-and-value pairs printed a field per line.
+const PAYMENT_SECTION_LINES: usize = 8;
 /// Pages shorter than this have no bands.
 const MIN_LINES_FOR_BANDS: usize = 12;
 
@@ -1061,7 +1064,9 @@ impl<'a> DocumentContext<'a> {
             c.kind,
             EntityKind::BankAccount | EntityKind::Iban | EntityKind::RoutingNumber
         ) {
-            let above = lines.lines(line.saturating_sub(4), line).to_lowercase();
+            let above = lines
+                .lines(line.saturating_sub(PAYMENT_SECTION_LINES), line)
+                .to_lowercase();
             if has(&above, PAYMENT_INSTRUCTIONS) {
                 x[f::PAYMENT_INSTRUCTIONS] = 1.0;
             }
