@@ -574,7 +574,9 @@ static ORGANISATION: LazyLock<Regex> = LazyLock::new(|| {
         r"Management|Holdings|Solutions|Systems|Technologies|Communications|Utilities|Energy|Electric|",
         r"Power|Water|Telecom|Markets|Securities|Brokerage|Advisors|Consulting|Industries|Enterprises|",
         r"Center|Centre|Institute|Foundation|Museum|Society|Council|Association|Committee|Library|",
-        r"School|Church|Ministry|Department|Authority|Commission)\b"
+        r"School|Church|Ministry|Department|Authority|Commission|",
+        r"Financiera|Financière|Crédit|Sparkasse|Versicherung|Versicherungen|Seguros|Assurances|Mutuelle|",
+        r"Compañía|Compagnie|Société|Sociedad|Grupo|Groupe|Gruppe|Banca)\b"
     ))
     .expect("a valid built-in pattern")
 });
