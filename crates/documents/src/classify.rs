@@ -589,26 +589,48 @@ fn ner_regions(text: &str) -> Vec<(usize, usize)> {
     regions
 }
 
-/// The text with lines written in capitals (`DANIELLE R. GAMBLE`, `52 ROBERT STREET`) in
-/// title case, for the model: it learned names from mixed case and misses most shouted
-/// ones, and address blocks are often printed in capitals. Only ASCII letters change, so
-/// every byte offset stays the same.
+/// The text with runs of words in capitals (`DANIELLE R. GAMBLE`, `9672 ZUNIGA JUNCTION
+/// APT. 480` before a column's `Loan Number:`) in title case, for the model: it learned
+/// names from mixed case and misses most shouted ones, and address blocks are often
+/// printed in capitals. A run holds two shouted words at least, so that a lone acronym
+/// (`LLC`, `FDIC`) stays; words of one or two letters (state codes, initials) and numbers
+/// stay as they are. Only ASCII letters change, so every byte offset stays the same.
 fn calm_shouting(text: &str) -> String {
+    let shouted = |w: &str| {
+        w.chars().filter(char::is_ascii_alphabetic).count() >= 3
+            && !w.chars().any(char::is_lowercase)
+    };
+    // Neither shouted nor quiet: numbers, initials, state codes, punctuation.
+    let neutral = |w: &str| {
+        w.chars().filter(char::is_ascii_alphabetic).count() <= 2
+            && !w.chars().any(char::is_lowercase)
+    };
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
-        let cased = line.chars().filter(|c| c.is_alphabetic());
-        let shouting = cased.clone().count() >= 4 && cased.clone().all(char::is_uppercase);
-        if !shouting {
-            out.push_str(line);
-            continue;
+        let words: Vec<&str> = line.split(' ').collect();
+        let mut calm = vec![false; words.len()];
+        let mut i = 0;
+        while i < words.len() {
+            if !shouted(words[i]) {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < words.len() && (shouted(words[j]) || neutral(words[j])) {
+                j += 1;
+            }
+            if (i..j).filter(|&k| shouted(words[k])).count() >= 2 {
+                for (k, flag) in calm.iter_mut().enumerate().take(j).skip(i) {
+                    *flag = shouted(words[k]);
+                }
+            }
+            i = j;
         }
-        // Words of one or two letters stay: state codes and initials (`UT`, `R.`).
-        for (i, word) in line.split(' ').enumerate() {
-            if i > 0 {
+        for (k, word) in words.iter().enumerate() {
+            if k > 0 {
                 out.push(' ');
             }
-            let letters = word.chars().filter(char::is_ascii_alphabetic).count();
-            if letters <= 2 {
+            if !calm[k] {
                 out.push_str(word);
                 continue;
             }
@@ -1003,12 +1025,12 @@ mod tests {
 
     #[test]
     fn shouted_lines_are_read_in_title_case_at_the_same_offsets() {
-        let text = "MORTGAGE STATEMENT\nDANIELLE R. GAMBLE\n52 ROBERT STREET\nSOUTH MICHAEL, MS 39174\nLoan ID: AB12\n";
+        let text = "MORTGAGE STATEMENT\nDANIELLE R. GAMBLE\n52 ROBERT STREET\nSOUTH MICHAEL, MS 39174\nLoan ID: AB12\n9672 ZUNIGA JUNCTION APT. 480 Loan Number: LN6\nMember FDIC and LLC\n";
         let calm = calm_shouting(text);
         assert_eq!(calm.len(), text.len());
         assert_eq!(
             calm,
-            "Mortgage Statement\nDanielle R. Gamble\n52 Robert Street\nSouth Michael, MS 39174\nLoan ID: AB12\n"
+            "Mortgage Statement\nDanielle R. Gamble\n52 Robert Street\nSouth Michael, MS 39174\nLoan ID: AB12\n9672 Zuniga Junction Apt. 480 Loan Number: LN6\nMember FDIC and LLC\n"
         );
     }
 
