@@ -24,10 +24,12 @@ const ADDRESSEE_SCORE: f32 = 0.7;
 /// A name field's label: on its own line, or followed by a colon and the value.
 static NAME_LABEL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(concat!(
-        r"(?im)(?:^[ \t]*(?:(?:full |legal |employee |borrower |applicant |customer |insured )?name|",
+        // A form's field number (`1 Name`), the label, a note in brackets (`(as shown on
+        // your income tax return)`), nothing else on the line.
+        r"(?im)(?:^[ \t]*(?:\d{1,2}[a-z]?[ \t]+)?(?:(?:full |legal |employee |borrower |applicant |customer |insured )?name|",
         r"named insured\(s\)|named insureds?|nombre y apellidos|nombre completo|nom et prénom|",
         r"nom complet|vor- und nachname|borrower|co-borrower|applicant|employee|account holder)",
-        r"[ \t]*:?[ \t]*$|\b(?:full |legal |employee |borrower |applicant |customer )?name[ \t]*:)"
+        r"(?:[ \t]*\([^)\n]*\))?[ \t]*:?[ \t]*$|\b(?:full |legal |employee |borrower |applicant |customer )?name[ \t]*:)"
     ))
     .expect("a valid built-in pattern")
 });
@@ -145,6 +147,29 @@ const NOT_NAME_WORDS: &[&str] = &[
     "services",
     "center",
     "centre",
+    "social",
+    "security",
+    "birth",
+    "employer",
+    "employment",
+    "income",
+    "occupation",
+    "marital",
+    "status",
+    "citizenship",
+    "routing",
+    "mobile",
+    "cell",
+    "work",
+    "home",
+    "current",
+    "previous",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "county",
 ];
 /// Words before an address that make it a business's office.
 const OFFICE_WORDS: &[&str] = &[
