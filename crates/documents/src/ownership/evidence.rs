@@ -982,13 +982,15 @@ impl<'a> DocumentContext<'a> {
         let in_header = lines.count() >= MIN_LINES_FOR_BANDS && line < BAND_LINES;
         let pages_with = self.pages_with(value);
         // Repeated on several pages: a contact detail so is a letterhead's; an account so
-        // is the subject of a statement (its number heads every page).
+        // is the subject of a statement when it heads every page (in the upper half), and
+        // a business's bank details when every page's footer prints it (an invoice's IBAN).
         if pages_with > 1 {
             let repeated = saturate(pages_with - 1, 3);
-            if matches!(
+            let account = matches!(
                 c.kind,
                 EntityKind::BankAccount | EntityKind::Iban | EntityKind::RoutingNumber
-            ) {
+            );
+            if account && 2 * line < lines.count() {
                 x[f::REPEATED_ACCOUNT] = repeated;
             } else {
                 x[f::REPEATED_PAGES] = repeated;

@@ -204,6 +204,20 @@ mod tests {
     }
 
     #[test]
+    fn an_account_heading_every_page_is_a_statements_and_one_in_every_footer_a_business() {
+        let body = "Line of the body text\n".repeat(10);
+        let header = format!("Account: 12345678\n{body}");
+        let footer = format!("{body}IBAN: NL67 DEUT 0265 1909 75\n");
+        for (page, feature) in [(header, f::REPEATED_ACCOUNT), (footer, f::REPEATED_PAGES)] {
+            let pages = [page.as_str(), page.as_str()];
+            let candidates: Vec<_> = pages.iter().map(|t| recognize(t)).collect();
+            let ctx = DocumentContext::new(&pages, &candidates);
+            let x = ctx.evidence(1, &candidates[1][0]);
+            assert!(x[feature] > 0.0, "{page}");
+        }
+    }
+
+    #[test]
     fn machine_addresses_are_not_a_persons() {
         let text = "2024-03-01T10:00:00Z WARN upstream=10.22.192.155:8080 latency_ms=107\n";
         let all = judge_all(text);
