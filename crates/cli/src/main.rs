@@ -154,6 +154,7 @@ fn rand_seed() -> u64 {
 }
 
 fn main() -> Result<()> {
+    quiet_on_closed_pipe();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -181,6 +182,18 @@ fn main() -> Result<()> {
             std::process::exit(code)
         }
         Command::Report(args) => tokio::runtime::Runtime::new()?.block_on(reports::report(&args)),
+    }
+}
+
+/// `vigil extract FILE | head`: when the reader goes away, the command ends as any Unix
+/// tool does (SIGPIPE's default action), not with `Error: Broken pipe` or a panic in
+/// `println!`. Rust's runtime ignores SIGPIPE; this puts the default back.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in `main`, before any thread exists; restoring a signal's
+    // default disposition has no other effect on the process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

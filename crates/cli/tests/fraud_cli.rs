@@ -202,3 +202,47 @@ fn missing_or_bad_model_is_a_clear_error() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// `vigil extract FILE… | head -1`: the command ends quietly when its reader goes away,
+/// as any Unix tool does (no `Error: Broken pipe`, no panic).
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let people = vigil_corpus::people().unwrap();
+    let doc = vigil_corpus::generate(&people, 7, 0);
+    let pdf = std::env::temp_dir().join(format!("vigil-pipe-{}.pdf", std::process::id()));
+    std::fs::write(&pdf, &doc.bytes).unwrap();
+    // Far more text than a pipe's buffer holds, so a write meets the closed pipe.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("extract")
+        .args(std::iter::repeat_n(&pdf, 2_000))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    // The reader is gone now.
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_file(&pdf);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for said in ["Broken pipe", "Error", "panicked"] {
+        assert!(!stderr.contains(said), "{stderr}");
+    }
+    assert!(
+        out.status.success() || out.status.signal() == Some(SIGPIPE),
+        "{:?}",
+        out.status
+    );
+}
+
+/// SIGPIPE's number on Linux and the BSDs.
+#[cfg(unix)]
+const SIGPIPE: i32 = 13;
