@@ -9,7 +9,7 @@
 # VIGIL_BENCH_DIR: where the runs write their archive and outbox (default: a new directory
 # under $TMPDIR or /tmp; /dev/shm measures the pipeline without the disk). Whatever the
 # directory, its output is deleted at the end. On ext4, leave a few minutes between runs:
-# files created soon after many were deleted are slower to create (see the README).
+# files created soon after many were deleted are slower to create (see docs/benchmarks.md).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"

@@ -30,3 +30,19 @@ free_build_space() {
     find "$CARGO_TARGET_DIR" -maxdepth 3 -type d -name incremental -prune -exec rm -rf {} +
   fi
 }
+
+# Minutes a first build took on this project's 2-core machine with an empty cache (see
+# docs/benchmarks.md, "First run"); announce_first_build scales them by the cores here.
+FIRST_BUILD_MINUTES_VIGIL=17
+FIRST_BUILD_MINUTES_TESTS=40
+
+# Before a build that has never run here: says how long it will take, so that a long
+# silence is not taken for a hang. Arguments: the artifact the build makes, minutes on 2 cores.
+announce_first_build() {
+  [ -e "$1" ] && return 0
+  local cores minutes
+  cores=$(nproc 2>/dev/null || echo 2)
+  minutes=$(($2 * 2 / (cores < 1 ? 1 : cores)))
+  [ "$minutes" -ge 1 ] || minutes=1
+  note "first build here: about $minutes minutes on $cores cores (cargo's progress follows; later builds take seconds)"
+}

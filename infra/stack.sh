@@ -6,7 +6,7 @@
 # else on the machine): `restart-broker` starts it afresh, empty, and `start` does so itself
 # when the broker it would reuse holds more than VIGIL_BROKER_MAX_MB (default 2048) of
 # memory (the records of earlier runs are lost; their outputs on disk are not).
-# Usage: infra/stack.sh start|stop|restart-broker|status
+# Usage: infra/stack.sh start|start-broker|stop|restart-broker|status
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 mkdir -p "$VIGIL_RUN"
@@ -26,7 +26,7 @@ moto_ready() { curl -fsS "http://127.0.0.1:$VIGIL_MOTO_PORT/moto-api/" >/dev/nul
 
 start_tansu() {
   if port_open "$VIGIL_KAFKA_PORT"; then note "broker already on 127.0.0.1:$VIGIL_KAFKA_PORT"; return; fi
-  [ -x "$TANSU_BIN" ] || die "tansu is not installed: run infra/setup.sh"
+  [ -x "$TANSU_BIN" ] || die "tansu is not installed: run infra/setup.sh broker"
   local url="tcp://127.0.0.1:$VIGIL_KAFKA_PORT"
   nohup "$TANSU_BIN" broker --listener-url "$url" --advertised-listener-url "$url" \
     --storage-engine memory://tansu/ >"$VIGIL_RUN/tansu.log" 2>&1 &
@@ -37,7 +37,7 @@ start_tansu() {
 
 start_moto() {
   if moto_ready; then note "moto already on 127.0.0.1:$VIGIL_MOTO_PORT"; return; fi
-  [ -x "$VIGIL_VENV/bin/moto_server" ] || die "moto is not installed: run infra/setup.sh"
+  [ -x "$VIGIL_VENV/bin/moto_server" ] || die "moto is not installed: run infra/setup.sh test"
   nohup "$VIGIL_VENV/bin/moto_server" -H 127.0.0.1 -p "$VIGIL_MOTO_PORT" >"$VIGIL_RUN/moto.log" 2>&1 &
   echo $! >"$VIGIL_RUN/moto.pid"
   wait_for moto 60 moto_ready
@@ -48,6 +48,17 @@ broker_mb() { # the running broker's resident memory in MB, or nothing
   local rss
   [ -f "$VIGIL_RUN/tansu.pid" ] && rss=$(ps -o rss= -p "$(cat "$VIGIL_RUN/tansu.pid")" 2>/dev/null) &&
     echo $((rss / 1024))
+}
+
+# A broker holding more than VIGIL_BROKER_MAX_MB of earlier runs' records is stopped, to be
+# started afresh.
+empty_a_full_broker() {
+  local mb
+  mb=$(broker_mb || true)
+  if [ -n "$mb" ] && [ "$mb" -gt "${VIGIL_BROKER_MAX_MB:-2048}" ]; then
+    note "the broker holds ${mb} MB of earlier runs' records (over VIGIL_BROKER_MAX_MB=${VIGIL_BROKER_MAX_MB:-2048}): starting it afresh"
+    stop_one tansu
+  fi
 }
 
 stop_one() {
@@ -64,14 +75,8 @@ stop_one() {
 }
 
 case "${1:-}" in
-  start)
-    step "Local stand-ins"
-    mb=$(broker_mb || true)
-    if [ -n "$mb" ] && [ "$mb" -gt "${VIGIL_BROKER_MAX_MB:-2048}" ]; then
-      note "the broker holds ${mb} MB of earlier runs' records (over VIGIL_BROKER_MAX_MB=${VIGIL_BROKER_MAX_MB:-2048}): starting it afresh"
-      stop_one tansu
-    fi
-    start_tansu; start_moto ;;
+  start) step "Local stand-ins"; empty_a_full_broker; start_tansu; start_moto ;;
+  start-broker) step "Local broker"; empty_a_full_broker; start_tansu ;;
   stop) stop_one tansu; stop_one moto ;;
   restart-broker) step "A fresh, empty broker"; stop_one tansu; start_tansu ;;
   status)
@@ -80,5 +85,5 @@ case "${1:-}" in
       echo "broker memory: $mb MB (infra/stack.sh restart-broker empties it)"
     fi
     moto_ready && echo "moto: up on $VIGIL_MOTO_PORT" || echo "moto: down" ;;
-  *) echo "usage: $0 start|stop|restart-broker|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|start-broker|stop|restart-broker|status" >&2; exit 2 ;;
 esac

