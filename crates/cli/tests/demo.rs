@@ -85,9 +85,8 @@ fn check_results(dir: &Path, count: usize) {
 }
 
 /// The imported NER model the documents half of the demo needs.
-fn model_dir() -> String {
-    std::env::var("VIGIL_TEST_MODEL_DIR")
-        .expect("VIGIL_TEST_MODEL_DIR is not set: run the tests with infra/test.sh")
+fn model_dir() -> Option<String> {
+    vigil_testkit::peer("VIGIL_TEST_MODEL_DIR", "the imported NER model")
 }
 
 fn out_dir(name: &str) -> PathBuf {
@@ -111,7 +110,7 @@ fn succeeded(out: &Output) -> String {
 #[test]
 fn demo_archives_every_transaction_and_alerts_each_block_masked() {
     let dir = out_dir("in-process");
-    let model = model_dir();
+    let Some(model) = model_dir() else { return };
     let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args([
             "demo",
@@ -179,7 +178,7 @@ fn decisions(dir: &Path) -> BTreeMap<String, String> {
 
 #[test]
 fn the_number_of_in_process_workers_changes_no_decision() {
-    let model = model_dir();
+    let Some(model) = model_dir() else { return };
     let mut seen = Vec::new();
     for workers in ["1", "3"] {
         let dir = out_dir(&format!("workers-{workers}"));
@@ -224,8 +223,9 @@ fn free_port() -> u16 {
 /// and gone), which would make this test judge the broker rather than Vigil.
 #[test]
 fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
-    let tansu = std::env::var("VIGIL_TEST_TANSU")
-        .expect("VIGIL_TEST_TANSU (the tansu binary) is not set: run the tests with infra/test.sh");
+    let Some(tansu) = vigil_testkit::peer("VIGIL_TEST_TANSU", "the tansu binary") else {
+        return;
+    };
     let port = free_port();
     let url = format!("tcp://127.0.0.1:{port}");
     let mut broker = Command::new(tansu)

@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn shared() -> PathBuf {
-    std::env::var_os("VIGIL_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+/// Fraud Detector's cold-start sample, from the reference data.
+fn coldstart() -> Option<PathBuf> {
+    vigil_testkit::shared_data("afd_transaction_data_2K_coldstart.csv")
 }
 
 fn vigil(args: &[&str]) -> std::process::Output {
@@ -26,7 +25,7 @@ fn temp(name: &str) -> PathBuf {
 #[test]
 fn refit_keeps_the_early_stopped_tree_count_and_refits_on_more_rows() {
     let dir = temp("refit");
-    let input = shared().join("afd_transaction_data_2K_coldstart.csv");
+    let Some(input) = coldstart() else { return };
     let mut saved = Vec::new();
     for refit in [false, true] {
         let model = dir.join(format!("model-{refit}.json"));
@@ -74,7 +73,7 @@ fn refit_keeps_the_early_stopped_tree_count_and_refits_on_more_rows() {
 #[test]
 fn train_then_score_keeps_input_order_and_ids() {
     let dir = temp("train");
-    let input = shared().join("afd_transaction_data_2K_coldstart.csv");
+    let Some(input) = coldstart() else { return };
     let model = dir.join("model.json");
     let out = vigil(&[
         "train",
@@ -141,8 +140,8 @@ fn train_then_score_keeps_input_order_and_ids() {
 #[test]
 fn bad_rows_are_reported_and_the_rest_is_scored() {
     let dir = temp("bad");
-    let text =
-        std::fs::read_to_string(shared().join("afd_transaction_data_2K_coldstart.csv")).unwrap();
+    let Some(input) = coldstart() else { return };
+    let text = std::fs::read_to_string(input).unwrap();
     let mut lines: Vec<String> = text.lines().take(21).map(str::to_owned).collect();
     // Row 3: amount not a number; row 5: bad time; row 7: too few fields; row 9: absurd amount.
     let corrupt = |line: &str, from: &str, to: &str| line.replacen(from, to, 1);
@@ -183,7 +182,7 @@ fn bad_rows_are_reported_and_the_rest_is_scored() {
 #[test]
 fn missing_or_bad_model_is_a_clear_error() {
     let dir = temp("model");
-    let input = shared().join("afd_transaction_data_2K_coldstart.csv");
+    let Some(input) = coldstart() else { return };
     let bogus = dir.join("bogus.json");
     std::fs::write(&bogus, "{\"format\": \"something-else\"}").unwrap();
     for model in [dir.join("absent.json"), bogus] {

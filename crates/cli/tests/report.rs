@@ -187,11 +187,9 @@ fn malformed_lines_are_skipped_with_a_count() {
 
 #[test]
 fn the_original_exports_read_as_the_same_table() {
-    let data = PathBuf::from(
-        std::env::var("VIGIL_SHARED_DATA")
-            .expect("VIGIL_SHARED_DATA is not set: run the tests with infra/test.sh"),
-    )
-    .join("seed-test-data");
+    let Some(data) = vigil_testkit::shared_data("seed-test-data") else {
+        return;
+    };
     let out = vigil(
         &[
             "query",
@@ -210,13 +208,12 @@ fn the_original_exports_read_as_the_same_table() {
     assert!(text.contains(",2023-08-02 11:12:35.856,approve"), "{text}");
 }
 
-fn chromium() -> String {
-    std::env::var("VIGIL_TEST_CHROMIUM")
-        .expect("VIGIL_TEST_CHROMIUM is not set: run the tests with infra/test.sh")
+fn chromium() -> Option<String> {
+    vigil_testkit::peer("VIGIL_TEST_CHROMIUM", "a Chromium to render the page in")
 }
 
-fn headless(args: &[&str]) -> Output {
-    Command::new(chromium())
+fn headless(chromium: &str, args: &[&str]) -> Output {
+    Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -235,6 +232,7 @@ fn headless(args: &[&str]) -> Output {
 
 #[test]
 fn the_report_renders_with_its_charts_in_headless_chromium() {
+    let Some(chromium) = chromium() else { return };
     let dir = demo();
     let out_dir = dir.join("report-test");
     let text = stdout_of(&vigil(&["report", "--out", out_dir.to_str().unwrap()], dir));
@@ -243,7 +241,7 @@ fn the_report_renders_with_its_charts_in_headless_chromium() {
     let url = format!("file://{}", page.display());
 
     // The DOM chromium built: the four charts, each an SVG with drawn series.
-    let dom = headless(&["--dump-dom", &url]);
+    let dom = headless(&chromium, &["--dump-dom", &url]);
     let dom = String::from_utf8_lossy(&dom.stdout);
     for (name, _) in vigil_reports_charts() {
         let at = dom
@@ -262,11 +260,14 @@ fn the_report_renders_with_its_charts_in_headless_chromium() {
 
     // The pixels: the screenshot holds the outcome colours of the charts.
     let shot = out_dir.join("screenshot.png");
-    let out = headless(&[
-        "--window-size=1000,2400",
-        &format!("--screenshot={}", shot.display()),
-        &url,
-    ]);
+    let out = headless(
+        &chromium,
+        &[
+            "--window-size=1000,2400",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ],
+    );
     assert!(shot.exists(), "{}", String::from_utf8_lossy(&out.stderr));
     let image = image::open(&shot).unwrap().to_rgb8();
     let near = |c: &image::Rgb<u8>, want: [u8; 3]| {

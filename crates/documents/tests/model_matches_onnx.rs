@@ -13,15 +13,17 @@ const TEXT: &str = "Borrower: Maria Delgado, 4417 Juniper Court Apt 2B, Tucson, 
     SSN 536-22-8726, phone (520) 555-0147, maria.delgado@example.org. \
     Checking account 004417889201 at routing 122105155. Driver's license D08954417.";
 
-fn var(name: &str) -> String {
-    std::env::var(name)
-        .unwrap_or_else(|_| panic!("{name} is not set: run the tests with infra/test.sh"))
-}
-
 #[test]
 fn candle_logits_match_onnxruntime() {
-    let model = NerModel::load(&ModelFiles::in_dir(var("VIGIL_TEST_MODEL_DIR").as_ref()))
-        .expect("the imported model loads");
+    let (Some(model_dir), Some(onnx), Some(python)) = (
+        vigil_testkit::peer("VIGIL_TEST_MODEL_DIR", "the imported NER model"),
+        vigil_testkit::peer("VIGIL_TEST_ONNX", "the original model_q4.onnx"),
+        vigil_testkit::peer("VIGIL_TEST_PYTHON", "a Python with onnxruntime"),
+    ) else {
+        return;
+    };
+    let model =
+        NerModel::load(&ModelFiles::in_dir(model_dir.as_ref())).expect("the imported model loads");
     let ids = model.token_ids(TEXT).unwrap();
     assert!(ids.len() > 60, "the text is tokenized ({} ids)", ids.len());
     let ours = model.logits(&ids).unwrap();
@@ -34,8 +36,8 @@ fn candle_logits_match_onnxruntime() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../infra/tools/onnx_logits.py"
     );
-    let out = Command::new(var("VIGIL_TEST_PYTHON"))
-        .args([script, &var("VIGIL_TEST_ONNX"), ids_path.to_str().unwrap()])
+    let out = Command::new(python)
+        .args([script, &onnx, ids_path.to_str().unwrap()])
         .output()
         .expect("python runs");
     assert!(

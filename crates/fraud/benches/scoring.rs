@@ -3,8 +3,6 @@
 //! whole scoring step per transaction, one at a time and in batches.
 //! Run: `cargo bench -p vigil-fraud`.
 
-use std::path::PathBuf;
-
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use vigil_fraud::features::{EntityStore, Features, MemoryStore};
 use vigil_fraud::input::{Event, LabeledReader, open};
@@ -14,22 +12,22 @@ use vigil_fraud::scorer::{BATCH, Scorer};
 
 const ROWS: usize = 50_000;
 
-fn events() -> Vec<Event> {
-    let dir = std::env::var_os("VIGIL_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let input = open(&dir.join("transactions_train.csv.gz")).expect("transactions_train.csv.gz");
-    LabeledReader::new(input)
+/// The first rows of the Sparkov training data; `None` (nothing measured) without it.
+fn events() -> Option<Vec<Event>> {
+    let path = vigil_testkit::shared_data("transactions_train.csv.gz")?;
+    let input = open(&path).expect("transactions_train.csv.gz");
+    let events = LabeledReader::new(input)
         .unwrap()
         .filter_map(Result::ok)
         .take(ROWS)
         .map(|r| r.event)
-        .collect()
+        .collect();
+    Some(events)
 }
 
 fn benches(c: &mut Criterion) {
+    let Some(events) = events() else { return };
     let scorer = Scorer::new(default_model().unwrap(), Rules::default_rules());
-    let events = events();
     let mut store = MemoryStore::default();
     let rows: Vec<Features> = events
         .iter()

@@ -165,12 +165,10 @@ fn batch_kernels_agree_with_one_row_at_a_time_on_the_shipped_model() {
 fn batches_assess_exactly_as_one_event_at_a_time() {
     // Real rows, so that the shipped model's trees take many paths; 20,021 rows cover full
     // kernel blocks and a ragged tail in the last batch.
-    let dir = std::env::var_os("VIGIL_SHARED_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-        });
-    let input = vigil_fraud::input::open(&dir.join("transactions_train.csv.gz")).unwrap();
+    let Some(path) = vigil_testkit::shared_data("transactions_train.csv.gz") else {
+        return;
+    };
+    let input = vigil_fraud::input::open(&path).unwrap();
     let events: Vec<Event> = vigil_fraud::input::LabeledReader::new(input)
         .unwrap()
         .filter_map(Result::ok)

@@ -87,7 +87,9 @@ fn msk_event(name: &str) -> (PathBuf, Vec<ProcessedTransaction>) {
 
 #[tokio::test]
 async fn a_batch_delivered_twice_leaves_one_object_per_partition() {
-    let endpoint = common::moto();
+    let Some(endpoint) = common::moto() else {
+        return;
+    };
     let s3 = common::s3_client(&endpoint);
     let bucket = format!("vigil-test-archive-{}", uuid::Uuid::new_v4().simple());
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
@@ -126,7 +128,9 @@ async fn a_batch_delivered_twice_leaves_one_object_per_partition() {
 
 #[tokio::test]
 async fn blocks_are_published_to_sns_masked() {
-    let endpoint = common::moto();
+    let Some(endpoint) = common::moto() else {
+        return;
+    };
     let arn = common::sns_topic(
         &endpoint,
         &format!("vigil-test-alerts-{}", uuid::Uuid::new_v4().simple()),

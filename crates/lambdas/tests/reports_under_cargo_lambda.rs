@@ -112,7 +112,9 @@ async fn drain_athena_queue(client: &aws_sdk_athena::Client) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reports_are_built_from_athena_results_and_filed_in_s3() {
-    let endpoint = common::moto();
+    let Some(endpoint) = common::moto() else {
+        return;
+    };
     let dir = std::env::temp_dir().join(format!("vigil-reports-{}", uuid::Uuid::new_v4().simple()));
     archive(&dir);
 

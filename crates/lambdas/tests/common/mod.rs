@@ -109,11 +109,20 @@ pub fn invoke(watch: &Watch, data: &Path) -> serde_json::Value {
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
-/// moto's endpoint (it serves every AWS API), from the test environment.
-pub fn moto() -> String {
-    std::env::var("VIGIL_TEST_S3_ENDPOINT").expect(
-        "VIGIL_TEST_S3_ENDPOINT is not set: run the tests with infra/test.sh, which starts moto",
-    )
+/// moto's endpoint (it serves every AWS API), from the test environment; `None` (the test
+/// skipped) without it.
+pub fn moto() -> Option<String> {
+    vigil_testkit::peer("VIGIL_TEST_S3_ENDPOINT", "moto's server")
+}
+
+/// The Kafka-protocol broker's address; `None` (the test skipped) without it.
+pub fn broker() -> Option<String> {
+    vigil_testkit::peer("VIGIL_TEST_BROKER", "a Kafka-protocol broker")
+}
+
+/// The imported NER model's directory; `None` (the test skipped) without it.
+pub fn model() -> Option<String> {
+    vigil_testkit::peer("VIGIL_TEST_MODEL_DIR", "the imported NER model")
 }
 
 /// Environment that points the AWS SDK at moto.

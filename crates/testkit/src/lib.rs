@@ -1,0 +1,95 @@
+//! What the integration tests need from outside their process: real peers (a Kafka-protocol
+//! broker, moto, cargo-lambda, Chromium, the imported NER model) and the reference data in
+//! `../shared/data`. `infra/test.sh` installs, starts and names every peer, and sets
+//! [`REQUIRE_ALL`], under which a missing one fails its test; it names the reference data
+//! when it is there, and a named folder must hold what the tests read. A plain `cargo
+//! test`, or a clone without `../shared`, skips each test that cannot reach what it needs
+//! and says so on stderr, instead of failing with a missing variable.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// Set by `infra/test.sh`: every peer must be there, so that a broken script cannot turn
+/// the suite into skips.
+pub const REQUIRE_ALL: &str = "VIGIL_TEST_REQUIRE_ALL";
+
+/// Where the reference data is, when not at `../shared/data` beside the clone.
+pub const SHARED_DATA: &str = "VIGIL_SHARED_DATA";
+
+/// The value of the variable that names a peer (`VIGIL_TEST_BROKER`, …), or `None` after
+/// saying on stderr that the calling test is skipped and why.
+pub fn peer(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.trim().is_empty() => Some(value),
+        _ => skip(&format!(
+            "{var} is not set ({what}); infra/test.sh starts it and sets the variable"
+        )),
+    }
+}
+
+/// A command-line tool the test runs (`sam`, `cfn-lint`), when it answers `args`.
+pub fn tool(program: &str, args: &[&str], what: &str) -> Option<()> {
+    let answers = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if answers {
+        Some(())
+    } else {
+        skip(&format!(
+            "`{program}` is not available ({what}); infra/test.sh installs it"
+        ))
+    }
+}
+
+/// The reference data folder (`VIGIL_SHARED_DATA`, else `../shared/data` beside the clone)
+/// joined with `path`, when it exists. A folder named by the variable must exist.
+pub fn shared_data(path: &str) -> Option<PathBuf> {
+    let named = std::env::var_os(SHARED_DATA).map(PathBuf::from);
+    let root = named
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let full = root.join(path);
+    if full.exists() {
+        return Some(full);
+    }
+    if let Some(root) = named {
+        panic!(
+            "{SHARED_DATA} is {} but {path} is not in it",
+            root.display()
+        );
+    }
+    // Not under REQUIRE_ALL: a clone without `../shared` passes infra/test.sh.
+    say_skipped(&format!(
+        "the reference data is not at {} (set {SHARED_DATA} to the shared data folder)",
+        full.display()
+    ));
+    None
+}
+
+/// Says the calling test is skipped, or fails it under [`REQUIRE_ALL`].
+fn skip<T>(reason: &str) -> Option<T> {
+    if std::env::var_os(REQUIRE_ALL).is_some() {
+        panic!("{}: {reason}", test_name());
+    }
+    say_skipped(reason);
+    None
+}
+
+fn say_skipped(reason: &str) {
+    // Straight to the process's stderr: libtest captures `eprintln!` of passing tests, and
+    // a skip should be seen.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "SKIPPED {}: {reason}",
+        test_name()
+    );
+}
+
+/// libtest names each test's thread after the test.
+fn test_name() -> String {
+    std::thread::current().name().unwrap_or("a test").to_owned()
+}
