@@ -260,13 +260,12 @@ fn policy(args: &DemoArgs) -> AlertPolicy {
 /// thread takes its share through score → alert → archive, batch by batch, as one consumer
 /// per partition would: a customer stays on one thread, so threads share no state, and each
 /// archives as a partition of its own. The stages hand records over as they are: in one
-/// process there is no wire format to go through. (One thread per topic partition, three on
-/// a 2-core VM, ran 17–24 % slower than one per core in four alternated pairs.)
+/// process there is no wire format to go through. One worker per core rather than one per
+/// topic partition: more threads than cores only contend (docs/benchmarks.md).
 ///
 /// This thread plays the producer: it keys each transaction to its worker and hands it a
-/// batch as soon as one is full, so the stages start at once. (Moving the whole run into
-/// per-worker vectors first took longer than the stages themselves on this VM: half a
-/// gigabyte of fresh pages.)
+/// batch as soon as one is full, so the stages start at once, and the run is never copied
+/// whole into per-worker vectors first.
 async fn in_process(args: &DemoArgs, generated: Vec<Generated>) -> Result<Tally> {
     let count = generated.len();
     let batch_size = args.batch_size as usize;

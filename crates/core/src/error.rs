@@ -16,6 +16,9 @@ pub enum Error {
     Csv(#[from] csv::Error),
     #[error("line {line}: {message}")]
     Record { line: u64, message: String },
+    /// A CSV whose header lacks a column the table needs: not an export of the table.
+    #[error("line 1: header has no `{0}` column")]
+    MissingColumn(String),
     #[error("unknown outcome `{0}` (expected approve, review or block)")]
     UnknownOutcome(String),
     #[error("JSON: {0}")]
@@ -24,4 +27,6 @@ pub enum Error {
     Scorer(String),
     #[error("notifier: {0}")]
     Notify(String),
+    #[error("delivery: {0}")]
+    Delivery(String),
 }

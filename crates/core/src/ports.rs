@@ -1,6 +1,7 @@
 //! Ports: the traits that adapters (AWS, local) implement.
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::{Error, FraudAssessment, Transaction};
 
@@ -86,4 +87,19 @@ pub trait Notifier: Send + Sync {
         subject: &str,
         body: &str,
     ) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Where keyed records go: Kafka topics (MSK on AWS, a local broker), or a vector in unit
+/// tests. The scoring and producing Lambda functions and `vigil demo` write through it.
+pub trait RecordSink: Send + Sync {
+    /// Delivers every `(key, payload)` to `topic` and returns how many were delivered.
+    /// What the destination does not acknowledge is sent again, alone, until `budget` has
+    /// passed; then it fails with [`Error::Delivery`]. An acknowledged record is never sent
+    /// twice.
+    fn deliver(
+        &self,
+        topic: &str,
+        records: Vec<(String, Vec<u8>)>,
+        budget: Duration,
+    ) -> impl Future<Output = Result<usize, Error>> + Send;
 }

@@ -18,18 +18,16 @@ pub struct SeedRead {
 }
 
 /// Reads a processed-transactions CSV: the 19 transaction columns plus `fd`, in any order,
-/// extra columns ignored. Fails only when the header lacks a required column.
+/// extra columns ignored. Fails only when the header cannot be read or lacks a required
+/// column ([`Error::MissingColumn`]: the file is some other export).
 pub fn read_processed_csv<R: Read>(input: R) -> Result<SeedRead, Error> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader.headers()?.clone();
     let index = |name: &str| -> Result<usize, Error> {
         headers
             .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| Error::Record {
-                line: 1,
-                message: format!("header has no `{name}` column"),
-            })
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| Error::MissingColumn(name.to_owned()))
     };
     let mut columns = [0usize; 19];
     for (slot, name) in columns.iter_mut().zip(Transaction::COLUMNS) {

@@ -150,3 +150,23 @@ fn settle(report: &mut DeliveryReport, index: usize, outcome: Settled) {
             .push((index, "producer dropped the delivery".into())),
     }
 }
+
+/// The Kafka adapter of the record sink: [`KeyedProducer::send_reliably`], with each round
+/// of re-sending logged.
+impl vigil_core::RecordSink for KeyedProducer {
+    async fn deliver(
+        &self,
+        topic: &str,
+        records: Vec<(String, Vec<u8>)>,
+        budget: Duration,
+    ) -> Result<usize, vigil_core::Error> {
+        self.send_reliably(topic, records, budget, &mut |left, reason| {
+            warn!(
+                topic,
+                left, reason, "records not delivered; sending them again"
+            )
+        })
+        .await
+        .map_err(|e| vigil_core::Error::Delivery(e.to_string()))
+    }
+}

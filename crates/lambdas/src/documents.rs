@@ -7,6 +7,46 @@ use vigil_documents::Classifier;
 use vigil_documents::filing::{self, Buckets, Filed};
 
 use crate::Error;
+use crate::settings::Vars;
+
+/// `classify-document`'s settings: `PII_BUCKET`, `CLEAN_BUCKET`, `FINDINGS_BUCKET`
+/// (required), `MODEL_DIR` (`/opt/vigil/model`, baked into the image), `NER_MODE`
+/// (`verdict` or `everywhere`), and the allow list of values the organisation declares
+/// public: `ALLOW_LIST` (TOML text) or `ALLOW_LIST_OBJECT` (`s3://bucket/key` of a TOML
+/// file, read once at start; a missing object is an empty list).
+#[derive(Debug, Clone)]
+pub struct ClassifySettings {
+    pub buckets: Buckets,
+    pub model_dir: String,
+    pub mode: vigil_documents::NerMode,
+    pub allow_list: Option<String>,
+    pub allow_list_object: Option<String>,
+}
+
+impl ClassifySettings {
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        use vigil_documents::NerMode;
+        let vars = Vars::new(lookup);
+        Ok(Self {
+            buckets: Buckets {
+                pii: vars.required("PII_BUCKET", "where documents with personal data go")?,
+                clean: vars.required("CLEAN_BUCKET", "where documents without go")?,
+                findings: vars.required("FINDINGS_BUCKET", "where findings records go")?,
+            },
+            model_dir: vars.text_or("MODEL_DIR", "/opt/vigil/model")?,
+            mode: vars.choice_or(
+                "NER_MODE",
+                NerMode::Verdict,
+                &[
+                    ("verdict", NerMode::Verdict),
+                    ("everywhere", NerMode::Everywhere),
+                ],
+            )?,
+            allow_list: vars.optional("ALLOW_LIST"),
+            allow_list_object: vars.optional("ALLOW_LIST_OBJECT"),
+        })
+    }
+}
 
 /// An S3 event's object key as the object is named: keys arrive URL-encoded, with `+`
 /// for a space.

@@ -7,6 +7,9 @@ pub mod msk;
 pub mod produce;
 pub mod reports;
 pub mod score;
+pub mod settings;
+
+use settings::{Vars, env_var};
 
 /// How long an invocation keeps re-sending records the broker did not acknowledge before
 /// it fails (the functions' timeout is 120 s).
@@ -14,31 +17,45 @@ pub const DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(
 
 /// The brokers from `KAFKA_BOOTSTRAP_SERVERS` (required) and `KAFKA_SECURITY_PROTOCOL`.
 pub fn kafka_from_vars(
-    var: &impl Fn(&str) -> Option<String>,
+    vars: &Vars<impl Fn(&str) -> Option<String>>,
 ) -> Result<vigil_kafka::KafkaConfig, Error> {
-    let servers = var("KAFKA_BOOTSTRAP_SERVERS")
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| {
-            Error::Config("KAFKA_BOOTSTRAP_SERVERS is not set (the brokers' host:port list)".into())
-        })?;
+    let servers = vars.required("KAFKA_BOOTSTRAP_SERVERS", "the brokers' host:port list")?;
     let mut kafka = vigil_kafka::KafkaConfig::new(&servers)?;
-    if let Some(protocol) = var("KAFKA_SECURITY_PROTOCOL") {
+    if let Some(protocol) = vars.optional("KAFKA_SECURITY_PROTOCOL") {
         kafka = kafka.with_security_protocol(&protocol)?;
     }
     Ok(kafka)
 }
 
-/// Sets up JSON logs for CloudWatch, with the level from `RUST_LOG` (default `info`).
+/// Sets up logs for CloudWatch as Lambda's advanced logging controls ask:
+/// `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, else `info`) and `AWS_LAMBDA_LOG_FORMAT`
+/// (`Text`, or JSON, the default here: one object a line, each field searchable).
 pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,lopdf=error")),
-        )
-        .with_current_span(false)
-        .without_time() // CloudWatch stamps each line
-        .init();
+    let level = env_var("AWS_LAMBDA_LOG_LEVEL")
+        .map(|l| lambda_log_level(&l))
+        .or_else(|| env_var("RUST_LOG"))
+        .unwrap_or_else(|| "info".into());
+    // lopdf reports every damaged object it meets; the classifier says what matters.
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{level},lopdf=error"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,lopdf=error"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .without_time(); // CloudWatch stamps each line
+    let text = env_var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("text"));
+    if text {
+        logs.init();
+    } else {
+        logs.json().with_current_span(false).init();
+    }
+}
+
+/// Lambda's level names as tracing's: it has FATAL, tracing does not.
+fn lambda_log_level(level: &str) -> String {
+    match level.trim().to_ascii_lowercase().as_str() {
+        "fatal" => "error".into(),
+        other => other.into(),
+    }
 }
 
 /// The one error type of `vigil-lambdas`.

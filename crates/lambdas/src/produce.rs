@@ -8,11 +8,13 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tracing::{info, warn};
+use tracing::info;
+use vigil_core::RecordSink;
 use vigil_generator::{Customer, Generator, GeneratorConfig};
-use vigil_kafka::{KafkaConfig, KeyedProducer};
+use vigil_kafka::KafkaConfig;
 
 use crate::Error;
+use crate::settings::Vars;
 
 /// Most records one invocation may produce: a Lambda has 15 minutes at most.
 pub const MAX_COUNT: usize = 1_000_000;
@@ -27,35 +29,15 @@ pub struct ProduceSettings {
 }
 
 impl ProduceSettings {
-    pub fn from_env() -> Result<Self, Error> {
-        Self::from_vars(|name| std::env::var(name).ok())
-    }
-
     /// `KAFKA_BOOTSTRAP_SERVERS` (required), `KAFKA_SECURITY_PROTOCOL` (plaintext),
     /// `TRANSACTIONS_TOPIC` (transactions), `TRANSACTION_COUNT` (50), `FRAUD_RATE` (0.05).
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let kafka = crate::kafka_from_vars(&var)?;
-        let topic = var("TRANSACTIONS_TOPIC").unwrap_or_else(|| "transactions".into());
-        if topic.trim().is_empty() {
-            return Err(Error::Config("TRANSACTIONS_TOPIC is empty".into()));
-        }
-        let count = match var("TRANSACTION_COUNT") {
-            Some(text) => {
-                parse_count(&text).map_err(|m| Error::Config(format!("TRANSACTION_COUNT {m}")))?
-            }
-            None => 50,
-        };
-        let fraud_rate = match var("FRAUD_RATE") {
-            Some(text) => {
-                parse_rate(&text).map_err(|m| Error::Config(format!("FRAUD_RATE {m}")))?
-            }
-            None => 0.05,
-        };
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let vars = Vars::new(lookup);
         Ok(Self {
-            kafka,
-            topic,
-            count,
-            fraud_rate,
+            kafka: crate::kafka_from_vars(&vars)?,
+            topic: vars.text_or("TRANSACTIONS_TOPIC", "transactions")?,
+            count: vars.parsed_or("TRANSACTION_COUNT", 50, parse_count)?,
+            fraud_rate: vars.parsed_or("FRAUD_RATE", 0.05, parse_rate)?,
         })
     }
 }
@@ -153,7 +135,7 @@ pub struct ProduceSummary {
 pub async fn produce(
     settings: &ProduceSettings,
     customers: &[Customer],
-    producer: &KeyedProducer,
+    sink: &impl RecordSink,
     request: &ProduceRequest,
 ) -> Result<ProduceSummary, Error> {
     let mut fraud_records = 0;
@@ -163,13 +145,8 @@ pub async fn produce(
         let payload = serde_json::to_vec(&g.transaction).map_err(vigil_kafka::Error::from)?;
         records.push((g.transaction.entity_id, payload));
     }
-    let produced = producer
-        .send_reliably(
-            &settings.topic,
-            records,
-            crate::DELIVERY_BUDGET,
-            &mut |left, reason| warn!(topic = %settings.topic, left, reason, "records not delivered; sending them again"),
-        )
+    let produced = sink
+        .deliver(&settings.topic, records, crate::DELIVERY_BUDGET)
         .await?;
     info!(topic = %settings.topic, produced, fraud_records, seed = request.generator.seed, "transactions produced");
     Ok(ProduceSummary {

@@ -2,13 +2,63 @@
 //! page, the PNGs and each result's CSV under `<prefix><date>/` in the reports bucket.
 
 use std::path::Path;
+use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use vigil_core::{ObjectRef, ObjectStore};
 use vigil_reports::{Report, Runner};
 
 use crate::Error;
+use crate::settings::Vars;
+
+/// `refresh-reports`' settings: `ATHENA_WORKGROUP`, `GLUE_DATABASE`, `REPORTS_BUCKET`
+/// (required), `REPORTS_PREFIX` (`reports/`), `CRAWLER_NAME` (none: no crawler),
+/// `QUERY_BUDGET_SECONDS` (300), `CRAWLER_BUDGET_SECONDS` (600).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSettings {
+    pub workgroup: String,
+    pub database: String,
+    pub bucket: String,
+    pub prefix: String,
+    pub crawler: Option<String>,
+    pub query_budget: Duration,
+    pub crawler_budget: Duration,
+}
+
+impl ReportSettings {
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let vars = Vars::new(lookup);
+        Ok(Self {
+            workgroup: vars.required("ATHENA_WORKGROUP", "the Athena workgroup")?,
+            database: vars.required("GLUE_DATABASE", "the Glue database of the table")?,
+            bucket: vars.required("REPORTS_BUCKET", "the reports bucket's name")?,
+            prefix: vars.text_or("REPORTS_PREFIX", "reports/")?,
+            crawler: vars.optional("CRAWLER_NAME"),
+            query_budget: vars.seconds_or("QUERY_BUDGET_SECONDS", 300)?,
+            crawler_budget: vars.seconds_or("CRAWLER_BUDGET_SECONDS", 600)?,
+        })
+    }
+
+    /// Where the report says its figures come from.
+    pub fn source(&self) -> String {
+        format!(
+            "Athena {}.txn_processedtxns (workgroup {})",
+            self.database, self.workgroup
+        )
+    }
+}
+
+/// The day a report is for: a scheduled event's time; anything else is refreshed as of
+/// `now`.
+pub fn report_date(payload: &serde_json::Value, now: DateTime<Utc>) -> NaiveDate {
+    payload
+        .get("time")
+        .and_then(|t| t.as_str())
+        .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+        .unwrap_or(now)
+        .date_naive()
+}
 
 /// What one refresh produced (the function's answer).
 #[derive(Debug, Serialize)]
@@ -70,4 +120,45 @@ pub async fn refresh<R: Runner, S: ObjectStore>(
         blocked: report.totals[2],
         crawler_seconds: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn settings_have_defaults_and_the_date_comes_from_the_schedule() {
+        let vars: HashMap<&str, &str> = [
+            ("ATHENA_WORKGROUP", "wg"),
+            ("GLUE_DATABASE", "txn_database"),
+            ("REPORTS_BUCKET", "reports"),
+            ("CRAWLER_NAME", ""),
+        ]
+        .into();
+        let s = ReportSettings::from_vars(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(
+            (s.prefix.as_str(), s.crawler.as_deref()),
+            ("reports/", None)
+        );
+        assert_eq!(
+            (s.query_budget.as_secs(), s.crawler_budget.as_secs()),
+            (300, 600)
+        );
+        assert_eq!(
+            s.source(),
+            "Athena txn_database.txn_processedtxns (workgroup wg)"
+        );
+        let err = ReportSettings::from_vars(|_| None).unwrap_err().to_string();
+        assert!(err.contains("ATHENA_WORKGROUP is not set"), "{err}");
+
+        let now: DateTime<Utc> = "2024-03-05T01:00:00Z".parse().unwrap();
+        let scheduled = serde_json::json!({"time": "2024-03-04T23:00:00Z"});
+        assert_eq!(report_date(&scheduled, now).to_string(), "2024-03-04");
+        assert_eq!(
+            report_date(&serde_json::json!({}), now).to_string(),
+            "2024-03-05"
+        );
+    }
 }

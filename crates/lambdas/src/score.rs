@@ -2,17 +2,16 @@
 //! `processed_transactions` (keyed by `entity_id`), and records that cannot be scored on a
 //! dead-letter topic with the reason; the rest of the batch always goes on.
 
-use std::sync::Mutex;
-
 use serde::{Deserialize, Serialize};
-use tracing::{info, warn};
-use vigil_aws::dynamodb::DynamoStateTable;
-use vigil_aws::frauddetector::{DetectorConfig, FraudDetectorScorer};
-use vigil_kafka::{KafkaConfig, KeyedProducer};
-use vigil_pipeline::batch::{self, Record};
-use vigil_pipeline::score::ScoreStage;
+use tracing::info;
+use vigil_aws::frauddetector::DetectorConfig;
+use vigil_core::{Outcome, RecordSink};
+use vigil_kafka::KafkaConfig;
+use vigil_pipeline::batch::Record;
+use vigil_pipeline::scoring::BatchScorer;
 
 use crate::Error;
+use crate::settings::Vars;
 
 /// Which scorer assesses the transactions.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,13 +31,6 @@ pub struct ScoreSettings {
     pub scorer: ScorerChoice,
 }
 
-/// The scorer, ready. The built-in one keeps entity state in a table when it has one, else
-/// in the instance's memory between invocations.
-pub enum Scoring {
-    BuiltIn(Box<Mutex<ScoreStage>>, Option<DynamoStateTable>),
-    FraudDetector(FraudDetectorScorer),
-}
-
 impl ScoreSettings {
     /// `KAFKA_BOOTSTRAP_SERVERS` (required), `KAFKA_SECURITY_PROTOCOL`, `PROCESSED_TOPIC`
     /// (`processed_transactions`), `DEAD_LETTER_TOPIC` (`transactions_dead_letters`),
@@ -46,44 +38,30 @@ impl ScoreSettings {
     /// `frauddetector` with `DETECTOR_ID` (required),
     /// `DETECTOR_VERSION` (the active one), `EVENT_TYPE` (`transaction_event`),
     /// `ENTITY_TYPE` (`customer`) and `DEFAULT_OUTCOME` (`approve`)).
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let kafka = crate::kafka_from_vars(&var)?;
-        let topic = |name: &str, default: &str| -> Result<String, Error> {
-            let t = var(name).unwrap_or_else(|| default.to_owned());
-            if t.trim().is_empty() {
-                return Err(Error::Config(format!("{name} is empty")));
-            }
-            Ok(t)
-        };
-        let scorer = match var("SCORER").as_deref().map(str::trim) {
-            None | Some("" | "builtin") => ScorerChoice::BuiltIn {
-                state_table: var("ENTITY_STATE_TABLE").filter(|t| !t.trim().is_empty()),
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let vars = Vars::new(lookup);
+        let scorer = match vars.optional("SCORER").as_deref() {
+            None | Some("builtin") => ScorerChoice::BuiltIn {
+                state_table: vars.optional("ENTITY_STATE_TABLE"),
             },
-            Some("frauddetector") => {
-                let text = |name: &str, default: &str| {
-                    var(name)
-                        .filter(|v| !v.trim().is_empty())
-                        .unwrap_or_else(|| default.to_owned())
-                };
-                let detector_id = text("DETECTOR_ID", "");
-                if detector_id.is_empty() {
-                    return Err(Error::Config(
+            Some("frauddetector") => ScorerChoice::FraudDetector(DetectorConfig {
+                detector_id: vars.optional("DETECTOR_ID").ok_or_else(|| {
+                    Error::Config(
                         "SCORER=frauddetector needs DETECTOR_ID (the detector's name)".into(),
-                    ));
-                }
-                let default_outcome = text("DEFAULT_OUTCOME", "approve");
-                ScorerChoice::FraudDetector(DetectorConfig {
-                    detector_id,
-                    detector_version: var("DETECTOR_VERSION").filter(|v| !v.trim().is_empty()),
-                    event_type: text("EVENT_TYPE", "transaction_event"),
-                    entity_type: text("ENTITY_TYPE", "customer"),
-                    default_outcome: default_outcome.parse().map_err(|_| {
-                        Error::Config(format!(
-                            "DEFAULT_OUTCOME `{default_outcome}` is not approve, review or block"
-                        ))
-                    })?,
-                })
-            }
+                    )
+                })?,
+                detector_version: vars.optional("DETECTOR_VERSION"),
+                event_type: vars
+                    .optional("EVENT_TYPE")
+                    .unwrap_or_else(|| "transaction_event".into()),
+                entity_type: vars
+                    .optional("ENTITY_TYPE")
+                    .unwrap_or_else(|| "customer".into()),
+                default_outcome: vars.parsed_or("DEFAULT_OUTCOME", Outcome::Approve, |v| {
+                    v.parse()
+                        .map_err(|_| format!("`{v}` is not approve, review or block"))
+                })?,
+            }),
             Some(other) => {
                 return Err(Error::Config(format!(
                     "SCORER `{other}` is not builtin or frauddetector"
@@ -91,9 +69,9 @@ impl ScoreSettings {
             }
         };
         Ok(Self {
-            kafka,
-            processed_topic: topic("PROCESSED_TOPIC", "processed_transactions")?,
-            dead_letter_topic: topic("DEAD_LETTER_TOPIC", "transactions_dead_letters")?,
+            kafka: crate::kafka_from_vars(&vars)?,
+            processed_topic: vars.text_or("PROCESSED_TOPIC", "processed_transactions")?,
+            dead_letter_topic: vars.text_or("DEAD_LETTER_TOPIC", "transactions_dead_letters")?,
             scorer,
         })
     }
@@ -106,34 +84,18 @@ pub struct ScoreSummary {
     pub dead_letters: usize,
 }
 
-/// Scores the batch and produces the results. Records the broker did not acknowledge are
-/// sent again, alone; the invocation fails, so that the event source retries the batch,
-/// only when they still have not got through after [`crate::DELIVERY_BUDGET`].
+/// Scores the batch and delivers the results: processed transactions to the processed
+/// topic keyed by `entity_id`, dead letters to theirs. The sink sends again, alone, what
+/// was not acknowledged; the invocation fails, so that the event source retries the batch,
+/// only when some still have not got through after [`crate::DELIVERY_BUDGET`]. The
+/// scorer's state changes are saved only after delivery.
 pub async fn score(
-    scoring: &Scoring,
-    producer: &KeyedProducer,
+    scorer: &impl BatchScorer,
+    sink: &impl RecordSink,
     settings: &ScoreSettings,
     records: &[Record],
 ) -> Result<ScoreSummary, Error> {
-    let received = chrono::Utc::now();
-    let (scored, changes) = match scoring {
-        Scoring::BuiltIn(stage, Some(table)) => {
-            batch::score_stateful(stage, table, records, received).await?
-        }
-        Scoring::BuiltIn(stage, None) => {
-            let mut stage = stage
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            (
-                batch::score(&mut stage, records, received)?,
-                Default::default(),
-            )
-        }
-        Scoring::FraudDetector(detector) => (
-            batch::score_with(detector, records, received).await?,
-            Default::default(),
-        ),
-    };
+    let (scored, changes) = scorer.score_batch(records, chrono::Utc::now()).await?;
     let summary = ScoreSummary {
         records: records.len(),
         processed: scored.processed.len(),
@@ -143,24 +105,10 @@ pub async fn score(
         (&settings.processed_topic, scored.processed),
         (&settings.dead_letter_topic, scored.dead_letters),
     ] {
-        producer
-            .send_reliably(
-                topic,
-                outgoing,
-                crate::DELIVERY_BUDGET,
-                &mut |left, reason| {
-                    warn!(
-                        topic,
-                        left, reason, "records not delivered; sending them again"
-                    )
-                },
-            )
+        sink.deliver(topic, outgoing, crate::DELIVERY_BUDGET)
             .await?;
     }
-    // Only once the output is delivered: a failed batch is retried from the old states.
-    if let Scoring::BuiltIn(_, Some(table)) = scoring {
-        changes.save(table).await?;
-    }
+    scorer.save(changes).await?;
     info!(
         records = summary.records,
         processed = summary.processed,
@@ -240,5 +188,62 @@ mod tests {
                 .to_string()
                 .contains("PROCESSED_TOPIC is empty")
         );
+    }
+
+    /// One good transaction and one record that is not: the first is scored and delivered
+    /// to the processed topic, the second to the dead letters, with in-memory adapters.
+    #[tokio::test]
+    async fn a_batch_is_scored_and_delivered_through_the_ports() {
+        use vigil_fraud::model::default_model;
+        use vigil_fraud::rules::Rules;
+        use vigil_fraud::scorer::Scorer;
+        use vigil_pipeline::local::MemorySink;
+        use vigil_pipeline::score::ScoreStage;
+        use vigil_pipeline::scoring::BuiltIn;
+
+        let vars: HashMap<&str, &str> = [("KAFKA_BOOTSTRAP_SERVERS", "b:9092")].into();
+        let settings = ScoreSettings::from_vars(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+        let scorer = BuiltIn::<vigil_aws::dynamodb::DynamoStateTable>::new(
+            ScoreStage::new(Scorer::new(
+                default_model().unwrap(),
+                Rules::default_rules(),
+            )),
+            None,
+        );
+        let customers = vigil_generator::default_customers().unwrap();
+        let config = vigil_generator::GeneratorConfig {
+            seed: 3,
+            ..Default::default()
+        };
+        let good = vigil_generator::Generator::new(&customers, &config)
+            .unwrap()
+            .next()
+            .unwrap()
+            .transaction;
+        let record = |offset: i64, value: Vec<u8>| Record {
+            topic: "transactions".into(),
+            partition: 0,
+            offset,
+            key: None,
+            value: Ok(value),
+        };
+        let records = [
+            record(0, serde_json::to_vec(&good).unwrap()),
+            record(1, b"{\"transaction_amt\": \"lots\"}".to_vec()),
+        ];
+        let sink = MemorySink::default();
+        let summary = score(&scorer, &sink, &settings, &records).await.unwrap();
+        assert_eq!((summary.processed, summary.dead_letters), (1, 1));
+        let delivered = sink.delivered();
+        assert_eq!(delivered.len(), 2);
+        assert_eq!(
+            (delivered[0].0.as_str(), delivered[0].1.as_str()),
+            ("processed_transactions", good.entity_id.as_str())
+        );
+        let processed: serde_json::Value = serde_json::from_slice(&delivered[0].2).unwrap();
+        assert!(processed["fd"]["outcome"].is_string(), "{processed}");
+        assert_eq!(delivered[1].0, "transactions_dead_letters");
+        // The dead letter says where the record was, and keeps its bytes.
+        assert_eq!(delivered[1].1, "transactions-0-1");
     }
 }

@@ -201,22 +201,13 @@ pub async fn score_with(
     received: DateTime<Utc>,
 ) -> Result<Scored, Error> {
     // A service call per record: up to `IN_FLIGHT` at once, results kept in input order.
-    let assessed: Vec<_> = futures::stream::iter(records)
-        .map(|r| async move {
-            let began = Instant::now();
-            let decoded = r
-                .value
-                .as_ref()
-                .map_err(Clone::clone)
-                .and_then(|v| crate::score::decode(v).map_err(|d| d.reason));
-            match decoded {
-                Ok(t) => match scorer.assess(&t).await {
-                    Ok(fd) => Ok(Ok(crate::score::finish(t, fd, began, received))),
-                    Err(e) => Err(e),
-                },
-                Err(reason) => Ok(Err(reason)),
-            }
-        })
+    // (The calls are made before the stream, from a named function: a closure returning
+    // an async block inside the stream defeats the compiler's `Send` check.)
+    let calls: Vec<_> = records
+        .iter()
+        .map(|r| assess_one(scorer, r, received))
+        .collect();
+    let assessed: Vec<_> = futures::stream::iter(calls)
         .buffered(IN_FLIGHT)
         .collect()
         .await;
@@ -228,6 +219,28 @@ pub async fn score_with(
         }
     }
     Ok(out)
+}
+
+/// One record through an outside scorer: `Ok(Err(reason))` when it is not a transaction,
+/// `Err` when the service failed.
+async fn assess_one(
+    scorer: &impl FraudScorer,
+    r: &Record,
+    received: DateTime<Utc>,
+) -> Result<Result<ProcessedTransaction, String>, vigil_core::Error> {
+    let began = Instant::now();
+    let decoded = r
+        .value
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|v| crate::score::decode(v).map_err(|d| d.reason));
+    match decoded {
+        Ok(t) => {
+            let fd = scorer.assess(&t).await?;
+            Ok(Ok(crate::score::finish(t, fd, began, received)))
+        }
+        Err(reason) => Ok(Err(reason)),
+    }
 }
 
 /// Calls to an outside scorer that one batch makes at once.

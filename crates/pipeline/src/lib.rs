@@ -10,6 +10,7 @@ pub mod archive;
 pub mod batch;
 pub mod local;
 pub mod score;
+pub mod scoring;
 
 /// The one error type of `vigil-pipeline`.
 #[derive(Debug, thiserror::Error)]

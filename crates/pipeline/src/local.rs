@@ -1,9 +1,9 @@
 //! Local stand-ins for S3 and SNS: a directory per bucket, and an outbox directory with one
-//! `.eml` file per alert.
+//! `.eml` file per alert; and a record sink in memory.
 
 use std::path::{Component, Path, PathBuf};
 
-use vigil_core::{Error, Notifier, ObjectRef, ObjectStore};
+use vigil_core::{Error, Notifier, ObjectRef, ObjectStore, RecordSink};
 
 use crate::alert::{Alert, to_eml};
 
@@ -62,8 +62,7 @@ fn write_and_rename(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Writes the file as an unnamed inode (`O_TMPFILE`) and links it in under its name once
 /// complete: for a new file, one change to the directory where a temporary file and a
-/// rename make three (three threads writing alerts into one directory on ext4: 43 → 27 µs a
-/// file). A file that exists is replaced through a temporary name and a rename, as before.
+/// rename make three (docs/benchmarks.md has the measurement). A file that exists is replaced through a temporary name and a rename, as before.
 /// `Ok(false)`, with nothing written, where the file system or `/proc` does not allow it.
 #[cfg(target_os = "linux")]
 fn link_new(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
@@ -263,6 +262,40 @@ impl Notifier for Outbox {
         write_atomically(&self.dir.join(format!("{name}.eml")), eml.as_bytes()).map_err(|e| {
             Error::Notify(format!("writing to the outbox {}: {e}", self.dir.display()))
         })
+    }
+}
+
+/// A record sink in memory: what was delivered, in order, as `(topic, key, payload)`. For
+/// unit tests of the functions that produce, and for runs that need no broker.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    delivered: std::sync::Mutex<Vec<(String, String, Vec<u8>)>>,
+}
+
+impl MemorySink {
+    /// Everything delivered so far.
+    pub fn delivered(&self) -> Vec<(String, String, Vec<u8>)> {
+        self.delivered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+impl RecordSink for MemorySink {
+    async fn deliver(
+        &self,
+        topic: &str,
+        records: Vec<(String, Vec<u8>)>,
+        _budget: std::time::Duration,
+    ) -> Result<usize, Error> {
+        let n = records.len();
+        let mut delivered = self
+            .delivered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        delivered.extend(records.into_iter().map(|(k, p)| (topic.to_owned(), k, p)));
+        Ok(n)
     }
 }
 

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::json::ReaderBuilder;
-use vigil_core::{FraudAssessment, Outcome, ProcessedTransaction, Transaction};
+use vigil_core::ProcessedTransaction;
+use vigil_core::seed::read_processed_csv;
 
 use crate::Error;
 use crate::scan::ArchiveFile;
@@ -97,123 +98,45 @@ pub fn archive_files(root: &Path) -> Result<Vec<ArchiveFile>, Error> {
     Ok(files)
 }
 
-/// Parses the original system's rendering of `fd`: `{ttdf=853, outcome=approve, proc_time=612,
-/// frauddetector_time=241}`. Only these four keys existed then; others are ignored.
-pub fn parse_fd(text: &str) -> Option<FraudAssessment> {
-    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
-    let mut outcome = None;
-    let (mut ttdf, mut proc_time, mut fd_time) = (0, 0, 0);
-    for pair in inner.split(',') {
-        let (k, v) = pair.split_once('=')?;
-        let v = v.trim();
-        match k.trim() {
-            "outcome" => outcome = Some(v.parse::<Outcome>().ok()?),
-            "ttdf" => ttdf = v.parse().ok()?,
-            "proc_time" => proc_time = v.parse().ok()?,
-            "frauddetector_time" => fd_time = v.parse().ok()?,
-            _ => {}
-        }
-    }
-    Some(FraudAssessment {
-        outcome: outcome?,
-        model_scores: Default::default(),
-        rule_results: vec![],
-        reasons: vec![],
-        ttdf,
-        proc_time,
-        frauddetector_time: fd_time,
-    })
-}
-
-/// Reads exported CSVs as the table: files whose header has every transaction column and
-/// `fd` are rows of the table; other exports (query results, chart series) are not, and are
-/// named in a warning. Padding rows are skipped; a transaction exported more than once is
-/// kept once (by `event_id`).
+/// Reads exported CSVs as the table (with [`vigil_core::seed::read_processed_csv`]): files
+/// whose header has every transaction column and `fd` are rows of the table; other exports
+/// (query results, chart series) are not, and are named in a warning. Padding rows are
+/// skipped; a transaction exported more than once is kept once (by `event_id`).
 pub fn load_exports(files: &[PathBuf]) -> Result<Loaded, Error> {
     let mut loaded = Loaded::default();
     let mut seen = HashSet::new();
     let (mut padding, mut bad, mut duplicates, mut other_files) = (0usize, 0usize, 0usize, 0usize);
     for file in files {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(file)
-            .map_err(|e| Error::io(file, std::io::Error::other(e)))?;
-        let header = reader
-            .headers()
-            .map_err(|e| Error::io(file, std::io::Error::other(e)))?
-            .clone();
-        let column = |name: &str| header.iter().position(|h| h.trim() == name);
-        let (Some(cols), Some(fd_col)) = (
-            Transaction::COLUMNS
-                .iter()
-                .map(|c| column(c))
-                .collect::<Option<Vec<usize>>>(),
-            column("fd"),
-        ) else {
-            other_files += 1;
-            continue;
+        let input = std::fs::File::open(file).map_err(|e| Error::io(file, e))?;
+        let read = match read_processed_csv(input) {
+            Ok(read) => read,
+            Err(vigil_core::Error::MissingColumn(_)) => {
+                other_files += 1;
+                continue;
+            }
+            Err(e) => return Err(Error::io(file, std::io::Error::other(e))),
         };
-        for (n, record) in reader.records().enumerate() {
-            let Ok(record) = record else {
-                bad += 1;
-                continue;
-            };
-            if record.iter().all(|f| f.trim().is_empty()) {
-                padding += 1;
+        padding += read.padding_rows;
+        for reason in read.rejected {
+            bad += 1;
+            if bad <= 5 {
+                loaded
+                    .warnings
+                    .push(format!("{}: {reason}: skipped", file.display()));
+            }
+        }
+        for r in read.records {
+            if !seen.insert(r.transaction.event_id.clone()) {
+                duplicates += 1;
                 continue;
             }
-            let get = |i: usize| record.get(i).unwrap_or("").to_owned();
-            let row = (|| {
-                let fd = parse_fd(record.get(fd_col)?)?;
-                let amt: f64 = record.get(cols[0])?.trim().parse().ok()?;
-                let t = Transaction {
-                    transaction_amt: amt,
-                    email_address: get(cols[1]),
-                    ip_address: get(cols[2]),
-                    transaction_currency: get(cols[3]),
-                    event_id: get(cols[4]),
-                    entity_id: get(cols[5]),
-                    event_time: get(cols[6]),
-                    billing_longitude: get(cols[7]),
-                    billing_state: get(cols[8]),
-                    user_agent: get(cols[9]),
-                    billing_street: get(cols[10]),
-                    billing_city: get(cols[11]),
-                    card_bin: get(cols[12]),
-                    customer_name: get(cols[13]),
-                    product_category: get(cols[14]),
-                    customer_job: get(cols[15]),
-                    phone: get(cols[16]),
-                    billing_latitude: get(cols[17]),
-                    billing_zip: get(cols[18]),
-                };
-                Some(ProcessedTransaction { transaction: t, fd })
-            })();
-            match row {
-                Some(r) => {
-                    if !seen.insert(r.transaction.event_id.clone()) {
-                        duplicates += 1;
-                        continue;
-                    }
-                    let dt = r
-                        .transaction
-                        .event_time
-                        .get(..10)
-                        .unwrap_or("unknown")
-                        .to_owned();
-                    loaded.rows.push((r, dt));
-                }
-                None => {
-                    bad += 1;
-                    if bad <= 5 {
-                        loaded.warnings.push(format!(
-                            "{}: row {}: skipped, unreadable amount or fd",
-                            file.display(),
-                            n + 2
-                        ));
-                    }
-                }
-            }
+            let dt = r
+                .transaction
+                .event_time
+                .get(..10)
+                .unwrap_or("unknown")
+                .to_owned();
+            loaded.rows.push((r, dt));
         }
     }
     if other_files > 0 {
@@ -267,23 +190,4 @@ pub fn to_batch(rows: &[(ProcessedTransaction, String)]) -> Result<RecordBatch, 
     columns.push(dt);
     debug_assert_eq!(table_schema().field(columns.len() - 1).name(), PARTITION);
     Ok(RecordBatch::try_new(table_schema(), columns)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_original_fd_rendering_parses() {
-        let fd =
-            parse_fd("{ttdf=853, outcome=approve, proc_time=612, frauddetector_time=241}").unwrap();
-        assert_eq!(fd.outcome, Outcome::Approve);
-        assert_eq!(
-            (fd.ttdf, fd.proc_time, fd.frauddetector_time),
-            (853, 612, 241)
-        );
-        assert!(parse_fd("{ttdf=853}").is_none(), "no outcome");
-        assert!(parse_fd("{outcome=maybe}").is_none());
-        assert!(parse_fd("approve").is_none());
-    }
 }

@@ -4,12 +4,13 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use vigil_kafka::KeyedProducer;
 use vigil_lambdas::produce::{ProduceSettings, produce, request_from_event};
+use vigil_lambdas::settings::env_var;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     vigil_lambdas::init_logging();
     // Configuration errors stop the function at start, with the reason in the logs.
-    let settings = ProduceSettings::from_env()?;
+    let settings = ProduceSettings::from_vars(env_var)?;
     let customers = vigil_generator::default_customers()?;
     let producer = KeyedProducer::new(&settings.kafka)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {

@@ -3,8 +3,6 @@
 //! instance's memory without one), or with Amazon Fraud Detector when
 //! `SCORER=frauddetector`.
 
-use std::sync::Mutex;
-
 use aws_lambda_events::event::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use vigil_aws::dynamodb::DynamoStateTable;
@@ -14,8 +12,10 @@ use vigil_fraud::rules::Rules;
 use vigil_fraud::scorer::Scorer;
 use vigil_kafka::KeyedProducer;
 use vigil_lambdas::msk::records;
-use vigil_lambdas::score::{ScoreSettings, ScorerChoice, Scoring, score};
+use vigil_lambdas::score::{ScoreSettings, ScorerChoice, score};
+use vigil_lambdas::settings::env_var;
 use vigil_pipeline::score::ScoreStage;
+use vigil_pipeline::scoring::{BatchScorer, BuiltIn, Outside};
 
 /// How long a customer's state outlives their last transaction.
 const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);
@@ -23,31 +23,38 @@ const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     vigil_lambdas::init_logging();
-    let settings = ScoreSettings::from_vars(|name| std::env::var(name).ok())?;
+    let settings = ScoreSettings::from_vars(env_var)?;
     let producer = KeyedProducer::new(&settings.kafka)?;
-    let scoring = match &settings.scorer {
-        ScorerChoice::BuiltIn { state_table } => Scoring::BuiltIn(
-            Box::new(Mutex::new(ScoreStage::new(Scorer::new(
-                default_model()?,
-                Rules::default_rules(),
-            )))),
-            match state_table {
+    match &settings.scorer {
+        ScorerChoice::BuiltIn { state_table } => {
+            let table = match state_table {
                 Some(name) => Some(DynamoStateTable::from_sdk_config(
                     &vigil_aws::load_config().await,
                     name,
                     STATE_TTL,
                 )),
                 None => None,
-            },
-        ),
-        ScorerChoice::FraudDetector(detector) => Scoring::FraudDetector(
-            FraudDetectorScorer::from_sdk_config(&vigil_aws::load_config().await, detector.clone()),
-        ),
-    };
+            };
+            let stage = ScoreStage::new(Scorer::new(default_model()?, Rules::default_rules()));
+            run(BuiltIn::new(stage, table), producer, settings).await
+        }
+        ScorerChoice::FraudDetector(detector) => {
+            let config = vigil_aws::load_config().await;
+            let scorer = FraudDetectorScorer::from_sdk_config(&config, detector.clone());
+            run(Outside(scorer), producer, settings).await
+        }
+    }
+}
+
+async fn run(
+    scorer: impl BatchScorer,
+    producer: KeyedProducer,
+    settings: ScoreSettings,
+) -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
-        let (scoring, producer, settings) = (&scoring, &producer, &settings);
+        let (scorer, producer, settings) = (&scorer, &producer, &settings);
         async move {
-            Ok::<_, Error>(score(scoring, producer, settings, &records(&event.payload)).await?)
+            Ok::<_, Error>(score(scorer, producer, settings, &records(&event.payload)).await?)
         }
     }))
     .await
