@@ -23,7 +23,7 @@ fi
 
 step "Building vigil"
 free_build_space
-announce_first_build "$CARGO_TARGET_DIR/release/vigil" "$FIRST_BUILD_MINUTES_VIGIL"
+announce_first_build "$CARGO_TARGET_DIR/release/vigil" "$FIRST_RUN_MINUTES_DEMO" "vigil built"
 cargo build --release --bin vigil
 
 VIGIL_MODEL_DIR=$("$VIGIL_ROOT/infra/model.sh")

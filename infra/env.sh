@@ -31,18 +31,19 @@ free_build_space() {
   fi
 }
 
-# Minutes a first build took on this project's 2-core machine with an empty cache (see
-# docs/benchmarks.md, "First run"); announce_first_build scales them by the cores here.
-FIRST_BUILD_MINUTES_VIGIL=17
-FIRST_BUILD_MINUTES_TESTS=40
+# Minutes a first run took on this project's 2-core machine with an empty cache
+# (docs/benchmarks.md, "First run"); announce_first_build scales them by the cores here.
+FIRST_RUN_MINUTES_DEMO=17
+FIRST_RUN_MINUTES_TESTS=62
 
-# Before a build that has never run here: says how long it will take, so that a long
-# silence is not taken for a hang. Arguments: the artifact the build makes, minutes on 2 cores.
+# Before a first run: says how long it will take and what for, so that a long silence is
+# not taken for a hang. Arguments: what the run leaves behind (absent: a first run),
+# minutes on 2 cores, what takes the time.
 announce_first_build() {
   [ -e "$1" ] && return 0
   local cores minutes
   cores=$(nproc 2>/dev/null || echo 2)
   minutes=$(($2 * 2 / (cores < 1 ? 1 : cores)))
   [ "$minutes" -ge 1 ] || minutes=1
-  note "first build here: about $minutes minutes on $cores cores (cargo's progress follows; later builds take seconds)"
+  note "first run here: about $minutes minutes on $cores cores ($3; cargo shows its progress; later runs take seconds to minutes)"
 }

@@ -7,6 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$VIGIL_ROOT"
 
 free_build_space
+announce_first_build "$CARGO_TARGET_DIR/release/.fingerprint" "$FIRST_RUN_MINUTES_TESTS" \
+  "the broker, the Python tools, the model, and vigil, its tests and the arm64 functions built"
 "$VIGIL_ROOT/infra/setup.sh"
 model_dir=$("$VIGIL_ROOT/infra/model.sh")
 
@@ -21,7 +23,7 @@ step "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
 step "Lints (cargo clippy -D warnings)"
-cargo clippy --release --workspace --all-targets --quiet -- -D warnings
+cargo clippy --release --workspace --all-targets -- -D warnings
 
 step "Tests (cargo test)"
 export VIGIL_TEST_BROKER="127.0.0.1:$VIGIL_KAFKA_PORT"
