@@ -44,21 +44,22 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         }
     }
 
-    /// The value read by `parse`, or `default` when unset or blank; `parse`'s message
-    /// follows the variable's name.
+    /// The value read by `parse` (trimmed), or `default` when unset; `parse`'s message
+    /// follows the variable's name. Set but blank goes to `parse` too: a blank count or
+    /// switch is a mistake, not a wish for the default.
     pub fn parsed_or<T>(
         &self,
         name: &str,
         default: T,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Result<T, Error> {
-        match self.optional(name) {
+        match (self.0)(name) {
             None => Ok(default),
-            Some(v) => parse(&v).map_err(|m| Error::Config(format!("{name} {m}"))),
+            Some(v) => parse(v.trim()).map_err(|m| Error::Config(format!("{name} {m}"))),
         }
     }
 
-    /// A whole number of seconds, or `default`.
+    /// A whole number of seconds, or `default` when unset.
     pub fn seconds_or(&self, name: &str, default: u64) -> Result<std::time::Duration, Error> {
         self.parsed_or(name, std::time::Duration::from_secs(default), |v| {
             u64::from_str(v)
@@ -67,7 +68,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         })
     }
 
-    /// One of `choices` by name, or `default` when unset or blank.
+    /// One of `choices` by name, or `default` when unset.
     pub fn choice_or<T: Copy>(
         &self,
         name: &str,
@@ -121,6 +122,11 @@ mod tests {
         );
         let choices = [("true", true), ("false", false)];
         assert!(!vars.choice_or("MISSING", false, &choices).unwrap());
+        let err = vars
+            .choice_or("BLANK", false, &choices)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("BLANK must be true or false, got ``"), "{err}");
         let err = vars
             .choice_or("A", false, &choices)
             .unwrap_err()
