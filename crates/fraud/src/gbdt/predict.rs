@@ -1,9 +1,7 @@
 //! Evaluating the trees: one row at a time, and blocks of rows with the fastest kernel the
 //! CPU has (or one a test forces).
 
-#[cfg(target_arch = "x86_64")]
-use super::transpose;
-use super::{Ensemble, TreeKind, WIDTH, padded};
+use super::{Ensemble, TreeKind, WIDTH, padded, transpose};
 use crate::features::Features;
 
 /// The instruction set a block of rows is evaluated with.
