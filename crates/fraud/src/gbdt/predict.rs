@@ -16,7 +16,11 @@ pub enum Kernel {
 impl Kernel {
     /// The fastest kernel this CPU runs.
     pub fn best() -> Self {
-        Self::available()[0]
+        // On every block: no allocation, only the cached CPU feature checks.
+        [Self::Avx512, Self::Avx2]
+            .into_iter()
+            .find(|k| k.runs_here())
+            .unwrap_or(Self::Portable)
     }
 
     /// Every kernel this CPU runs, fastest first.
