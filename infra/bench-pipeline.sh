@@ -3,7 +3,7 @@
 # in process and through the local broker (a producer and three consumer groups at once).
 # A benchmark, not a test: it prints the demo's summaries, whose last lines are the
 # per-stage and end-to-end rates. Then the floor under the broker run: the same message flow
-# through an empty broker with no work done on the records (crates/kafka/examples/broker_floor.rs),
+# through an empty broker with no work done on the records (crates/pipeline/examples/broker_floor.rs),
 # which is a ceiling for the demo: it moves the same messages and does its work on top.
 # Usage: infra/bench-pipeline.sh [IN_PROCESS_COUNT] [BROKER_COUNT]   (default 1000000 200000)
 # VIGIL_BENCH_DIR: where the runs write their archive and outbox (default: a new directory
@@ -23,7 +23,8 @@ through_broker=${2:-200000}
 "$VIGIL_ROOT/infra/stack.sh" restart-broker
 "$VIGIL_ROOT/infra/stack.sh" start
 step "Building vigil"
-cargo build --release --quiet --bin vigil --example broker_floor
+cargo build --release --quiet --bin vigil
+cargo build --release --quiet -p vigil-pipeline --features broker --example broker_floor
 vigil="$CARGO_TARGET_DIR/release/vigil"
 bench_dir="${VIGIL_BENCH_DIR:-${TMPDIR:-/tmp}}"
 mkdir -p "$bench_dir"

@@ -3,12 +3,15 @@
 //! dead letter), [`alert`] (processed transaction → masked alert e-mail), [`archive`]
 //! (a batch → one NDJSON object under a retry-stable key). [`local`] has the local
 //! adapters: a directory for S3 and an outbox of `.eml` files for SNS. [`batch`] runs the
-//! stages over a batch of Kafka records, for the Lambda functions and `vigil demo` alike.
+//! stages over a batch of Kafka records, for the Lambda functions and `vigil demo` alike;
+//! [`run`] runs the whole pipeline over a run of transactions, in process or (feature
+//! `broker`) through a Kafka-protocol broker.
 
 pub mod alert;
 pub mod archive;
 pub mod batch;
 pub mod local;
+pub mod run;
 pub mod score;
 pub mod scoring;
 
@@ -32,4 +35,18 @@ pub enum Error {
     State(#[from] vigil_fraud::Error),
     #[error("{0}")]
     Downstream(String),
+    /// A stage of a run that stopped: a worker that panicked, a consumer that waited too
+    /// long for records.
+    #[error("{0}")]
+    Stage(String),
+    #[cfg(feature = "broker")]
+    #[error("{what}: {source}")]
+    Kafka {
+        what: String,
+        #[source]
+        source: vigil_kafka::Error,
+    },
+    #[cfg(feature = "broker")]
+    #[error("no broker answers at {0}: start the local one with infra/stack.sh start")]
+    NoBroker(String),
 }
