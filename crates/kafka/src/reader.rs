@@ -1,6 +1,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use crate::context::{Auth, Explains, prime};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -31,15 +32,21 @@ impl From<&BorrowedMessage<'_>> for ReadMessage {
 /// named start at the beginning).
 pub type StartOffsets = HashMap<i32, i64>;
 
-fn reader(config: &KafkaConfig) -> Result<BaseConsumer, Error> {
-    Ok(config.consumer_config("vigil-reader").create()?)
+fn reader(config: &KafkaConfig) -> Result<BaseConsumer<Auth>, Error> {
+    let consumer: BaseConsumer<Auth> = config
+        .consumer_config("vigil-reader")
+        .create_with_context(config.context())?;
+    prime(consumer.client(), config.iam())?;
+    Ok(consumer)
 }
 
-pub(crate) fn partitions<C: ConsumerContext>(
+pub(crate) fn partitions<C: ConsumerContext + Explains>(
     consumer: &BaseConsumer<C>,
     topic: &str,
 ) -> Result<Vec<i32>, Error> {
-    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(|e| consumer.context().explain(e))?;
     let partitions: Vec<i32> = metadata
         .topics()
         .iter()
