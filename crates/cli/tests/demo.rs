@@ -217,7 +217,7 @@ fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
     let Some(tansu) = vigil_testkit::peer("VIGIL_TEST_TANSU", "the tansu binary") else {
         return;
     };
-    let broker = vigil_testkit::Tansu::start(&tansu, "127.0.0.1", &[]);
+    let broker = vigil_testkit::Tansu::start(&tansu, &[]);
     let port = broker.port;
 
     let dir = out_dir("broker");

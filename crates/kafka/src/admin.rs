@@ -18,7 +18,11 @@ pub async fn ensure_topics(config: &KafkaConfig, topics: &[(&str, i32)]) -> Resu
         .client_config()
         .create_with_context(config.context())?;
     prime(admin.inner(), config.iam())?;
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    // A broker that cannot be reached fails the request after 15 s rather than the
+    // client's default minute.
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(15)));
     let new: Vec<NewTopic> = topics
         .iter()
         .map(|&(topic, partitions)| NewTopic::new(topic, partitions, TopicReplication::Fixed(1)))
@@ -26,7 +30,7 @@ pub async fn ensure_topics(config: &KafkaConfig, topics: &[(&str, i32)]) -> Resu
     let results = admin
         .create_topics(&new, &options)
         .await
-        .map_err(|e| admin.inner().context().explain(e))?;
+        .map_err(|e| crate::reader::diagnose(config, e))?;
     for result in results {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}

@@ -40,13 +40,43 @@ fn reader(config: &KafkaConfig) -> Result<BaseConsumer<Auth>, Error> {
     Ok(consumer)
 }
 
+/// Why a request found no broker. librdkafka reports a failed connection (a TLS handshake,
+/// an authentication) as an event on the client's main queue, which only a poll reads: the
+/// consumer is polled briefly (it is assigned nothing, so no record is taken) and its context
+/// says what it heard.
+fn why<C: ConsumerContext + Explains>(
+    consumer: &BaseConsumer<C>,
+    e: rdkafka::error::KafkaError,
+) -> Error {
+    for _ in 0..EVENT_POLLS {
+        let _ = consumer.poll(Duration::from_millis(100));
+    }
+    consumer.context().explain(e)
+}
+
+/// How many short polls [`why`] reads events for.
+const EVENT_POLLS: usize = 10;
+
+/// An admin request failed (an admin client never reads its main queue, so its failed
+/// connections go unheard): a consumer made for the purpose asks for metadata and, if that
+/// fails too, says why.
+pub(crate) fn diagnose(config: &KafkaConfig, e: rdkafka::error::KafkaError) -> Error {
+    let Ok(probe) = reader(config) else {
+        return Error::Client(e);
+    };
+    match probe.fetch_metadata(None, Duration::from_secs(5)) {
+        Ok(_) => Error::Client(e),
+        Err(_) => why(&probe, e),
+    }
+}
+
 pub(crate) fn partitions<C: ConsumerContext + Explains>(
     consumer: &BaseConsumer<C>,
     topic: &str,
 ) -> Result<Vec<i32>, Error> {
     let metadata = consumer
         .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .map_err(|e| consumer.context().explain(e))?;
+        .map_err(|e| why(consumer, e))?;
     let partitions: Vec<i32> = metadata
         .topics()
         .iter()

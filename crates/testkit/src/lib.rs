@@ -103,17 +103,23 @@ pub struct Tansu {
 }
 
 impl Tansu {
-    /// Starts it with `extra` arguments (`--cert`, `--key`, …), advertised as
-    /// `advertised_host:port`, and waits until it accepts connections.
-    pub fn start(bin: &str, advertised_host: &str, extra: &[&str]) -> Self {
+    /// Starts it with `extra` arguments, advertising `127.0.0.1` and its own port, and
+    /// waits until it accepts connections.
+    pub fn start(bin: &str, extra: &[&str]) -> Self {
         let port = free_port();
+        Self::start_advertising(bin, port, &format!("127.0.0.1:{port}"), extra)
+    }
+
+    /// Starts it on `port`, telling clients to connect to `advertised` (`host:port`: a TLS
+    /// proxy in front of it, say).
+    pub fn start_advertising(bin: &str, port: u16, advertised: &str, extra: &[&str]) -> Self {
         let child = Command::new(bin)
             .args([
                 "broker",
                 "--listener-url",
                 &format!("tcp://127.0.0.1:{port}"),
                 "--advertised-listener-url",
-                &format!("tcp://{advertised_host}:{port}"),
+                &format!("tcp://{advertised}"),
                 "--storage-engine",
                 "memory://tansu/",
             ])
