@@ -20,6 +20,15 @@ pub struct KafkaConfig {
     iam: Option<IamTokens>,
 }
 
+/// Equal when they reach the same brokers the same way (the signer follows from `security`).
+impl PartialEq for KafkaConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.bootstrap_servers == other.bootstrap_servers
+            && self.security == other.security
+            && self.delivery_timeout == other.delivery_timeout
+    }
+}
+
 impl KafkaConfig {
     /// Checks the settings, so that a mistake is a clear error before any connection.
     pub fn new(bootstrap_servers: &str) -> Result<Self, Error> {

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use vigil_core::{RecordSink, Transaction};
 use vigil_kafka::{
-    GroupReader, KafkaConfig, KeyedProducer, ReadMessage, StartOffsets, end_offsets, ensure_topics,
+    GroupReader, KafkaConfig, KeyedProducer, ReadMessage, Security, StartOffsets, end_offsets,
+    ensure_topics,
 };
 
 use super::{ARCHIVE_BUCKET, DEAD_LETTER_TOPIC, LocalOutputs, PROCESSED_TOPIC, Progress, Tally};
