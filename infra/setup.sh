@@ -9,8 +9,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 BUILD_PACKAGES=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev python3-venv curl fonts-dejavu-core)
-TEST_PACKAGES=(chromium)
-PIP_PACKAGES=("moto[server]==5.2.5" "aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "ziglang==0.17.1" "onnxruntime==1.32.0" "onnx==1.23.2")
+TEST_PACKAGES=(chromium stunnel4)
+PIP_PACKAGES=("moto[server]==5.2.5" "aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "ziglang==0.17.1" "onnxruntime==1.32.0" "onnx==1.23.2"
+  "aws-msk-iam-sasl-signer-python==1.0.2") # the reference for MSK IAM tokens
 
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(build test broker)

@@ -105,7 +105,10 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     // The broker first: an absent one is reported before any work, and its set-up is not
     // counted as the pipeline's time.
     let link = match &args.broker {
-        Some(broker) => Some(broker::connect(broker, &args.topic).await?),
+        Some(broker) => {
+            let security = vigil_kafka::Security::from_lookup(|name| std::env::var(name).ok())?;
+            Some(broker::connect(broker, security, &args.topic).await?)
+        }
         None => None,
     };
     let progress = bar(count, "generate");

@@ -90,6 +90,10 @@ struct DemoArgs {
     #[arg(long, default_value = "vigil-demo")]
     out: PathBuf,
     /// A Kafka-protocol broker (host:port) to run the pipeline through; without it the
+    /// stages run in process. TLS and SASL come from the same variables as the Lambda
+    /// functions': KAFKA_SECURITY_PROTOCOL (plaintext|ssl), KAFKA_SSL_CA_FILE,
+    /// KAFKA_AUTH (none|scram|iam), KAFKA_SCRAM_USERNAME/PASSWORD, KAFKA_IAM_REGION.
+    ///
     /// stages run in process.
     #[arg(long, env = "VIGIL_BROKER")]
     broker: Option<String>,

@@ -3,7 +3,6 @@
 //! masked alert in the outbox.
 
 use std::collections::{BTreeMap, HashSet};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -206,14 +205,6 @@ fn the_number_of_in_process_workers_changes_no_decision() {
     );
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The demo through a real broker (its own tansu) that stops answering mid-run (the
 /// process is paused, as in a long GC pause or a network partition): the stages say they
 /// are waiting, go on when it answers again, and every transaction is archived exactly once.
@@ -226,26 +217,8 @@ fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
     let Some(tansu) = vigil_testkit::peer("VIGIL_TEST_TANSU", "the tansu binary") else {
         return;
     };
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    let mut broker = Command::new(tansu)
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-        ])
-        .args(["--storage-engine", "memory://tansu/"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "tansu did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let broker = vigil_testkit::Tansu::start(&tansu, &[]);
+    let port = broker.port;
 
     let dir = out_dir("broker");
     let count = 20_000;
@@ -273,7 +246,7 @@ fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let signal = |s: &str| {
-        let pid = broker.id().to_string();
+        let pid = broker.pid().to_string();
         assert!(
             Command::new("kill")
                 .args([s, &pid])
@@ -306,8 +279,7 @@ fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
         .args(["--broker", &format!("127.0.0.1:{port}")])
         .output()
         .unwrap();
-    let _ = broker.kill();
-    let _ = broker.wait();
+    drop(broker);
     succeeded(&out);
     check_results(&again, 5000);
     std::fs::remove_dir_all(again).unwrap();
@@ -315,7 +287,7 @@ fn demo_through_a_broker_that_stops_answering_loses_and_duplicates_nothing() {
 
 #[test]
 fn a_broker_that_is_not_there_is_a_clear_error() {
-    let port = free_port(); // nothing listens there once the probe is dropped
+    let port = vigil_testkit::free_port(); // nothing listens there once the probe is dropped
     let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args([
             "demo",

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
+use crate::context::{Auth, prime};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::{Error, KafkaConfig};
@@ -14,13 +14,23 @@ pub async fn ensure_topic(config: &KafkaConfig, topic: &str, partitions: i32) ->
 /// Creates each `(topic, partitions)` that does not exist yet, in one request: one client
 /// and one round trip however many topics there are.
 pub async fn ensure_topics(config: &KafkaConfig, topics: &[(&str, i32)]) -> Result<(), Error> {
-    let admin: AdminClient<DefaultClientContext> = config.client_config().create()?;
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let admin: AdminClient<Auth> = config
+        .client_config()
+        .create_with_context(config.context())?;
+    prime(admin.inner(), config.iam())?;
+    // A broker that cannot be reached fails the request after 15 s rather than the
+    // client's default minute.
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(15)));
     let new: Vec<NewTopic> = topics
         .iter()
         .map(|&(topic, partitions)| NewTopic::new(topic, partitions, TopicReplication::Fixed(1)))
         .collect();
-    let results = admin.create_topics(&new, &options).await?;
+    let results = admin
+        .create_topics(&new, &options)
+        .await
+        .map_err(|e| crate::reader::diagnose(config, e))?;
     for result in results {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}

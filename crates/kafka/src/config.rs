@@ -3,16 +3,30 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 
 use crate::Error;
+use crate::context::Auth;
+use crate::msk_iam::IamTokens;
+use crate::security::{self, Security};
 
 /// How to reach the brokers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct KafkaConfig {
     /// Comma-separated `host:port` list.
     pub bootstrap_servers: String,
-    /// librdkafka `security.protocol`: `plaintext` locally, `ssl` for MSK's TLS listener.
-    pub security_protocol: String,
+    /// TLS and SASL.
+    pub security: Security,
     /// How long a message may take to be delivered, retries included.
     pub delivery_timeout: Duration,
+    /// The token signer, started when `security` says MSK IAM.
+    iam: Option<IamTokens>,
+}
+
+/// Equal when they reach the same brokers the same way (the signer follows from `security`).
+impl PartialEq for KafkaConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.bootstrap_servers == other.bootstrap_servers
+            && self.security == other.security
+            && self.delivery_timeout == other.delivery_timeout
+    }
 }
 
 impl KafkaConfig {
@@ -37,20 +51,31 @@ impl KafkaConfig {
         }
         Ok(Self {
             bootstrap_servers: servers.to_owned(),
-            security_protocol: "plaintext".into(),
+            security: Security::default(),
             delivery_timeout: Duration::from_secs(30),
+            iam: None,
         })
     }
 
-    pub fn with_security_protocol(mut self, protocol: &str) -> Result<Self, Error> {
-        let protocol = protocol.trim().to_ascii_lowercase();
-        if !matches!(protocol.as_str(), "plaintext" | "ssl") {
-            return Err(Error::Config(format!(
-                "security protocol `{protocol}` is not supported (use plaintext or ssl)"
-            )));
-        }
-        self.security_protocol = protocol;
+    /// TLS and SASL as `security` says; with MSK IAM, starts the token signer.
+    pub fn with_security(mut self, security: Security) -> Result<Self, Error> {
+        security.check()?;
+        self.iam = match &security.auth {
+            security::Auth::Iam { region } => Some(IamTokens::start(region)?),
+            _ => None,
+        };
+        self.security = security;
         Ok(self)
+    }
+
+    /// The context every client is made with.
+    pub(crate) fn context(&self) -> Auth {
+        Auth::new(self.iam.clone())
+    }
+
+    /// The IAM signer, if any, to give a new client its first token.
+    pub(crate) fn iam(&self) -> Option<&IamTokens> {
+        self.iam.as_ref()
     }
 
     pub fn with_delivery_timeout(mut self, timeout: Duration) -> Self {
@@ -61,8 +86,8 @@ impl KafkaConfig {
     pub(crate) fn client_config(&self) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.bootstrap_servers)
-            .set("security.protocol", &self.security_protocol)
             .set("client.id", "vigil");
+        self.security.apply(&mut c);
         c
     }
 
@@ -113,18 +138,5 @@ mod tests {
                 .to_string()
                 .contains("no bootstrap servers")
         );
-    }
-
-    #[test]
-    fn only_known_security_protocols() {
-        let c = KafkaConfig::new("h:1").unwrap();
-        assert_eq!(
-            c.clone()
-                .with_security_protocol("SSL")
-                .unwrap()
-                .security_protocol,
-            "ssl"
-        );
-        assert!(c.with_security_protocol("sasl_ssl").is_err());
     }
 }

@@ -5,7 +5,9 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rdkafka::client::ClientContext;
+use rdkafka::client::{ClientContext, OAuthToken};
+
+use crate::context::{Auth, Explains, prime};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaResult;
 use rdkafka::{Offset, TopicPartitionList};
@@ -15,12 +17,31 @@ use crate::{Error, KafkaConfig, ReadMessage};
 
 /// Keeps the last failure of an asynchronous commit, which librdkafka reports while the
 /// consumer is polled.
-#[derive(Default)]
 struct CommitWatch {
     failed: Mutex<Option<String>>,
+    auth: Auth,
 }
 
-impl ClientContext for CommitWatch {}
+impl ClientContext for CommitWatch {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        config: Option<&str>,
+    ) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        self.auth.generate_oauth_token(config)
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        self.auth.error(error, reason);
+    }
+}
+
+impl Explains for CommitWatch {
+    fn explain(&self, e: rdkafka::error::KafkaError) -> Error {
+        self.auth.explain(e)
+    }
+}
 
 impl ConsumerContext for CommitWatch {
     fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
@@ -56,7 +77,11 @@ impl GroupReader {
         let consumer: BaseConsumer<CommitWatch> = config
             .consumer_config(group)
             .set("isolation.level", "read_committed")
-            .create_with_context(CommitWatch::default())?;
+            .create_with_context(CommitWatch {
+                failed: Mutex::default(),
+                auth: config.context(),
+            })?;
+        prime(consumer.client(), config.iam())?;
         let mut wanted = TopicPartitionList::new();
         for p in partitions(&consumer, topic)? {
             wanted.add_partition(topic, p);

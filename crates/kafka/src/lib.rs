@@ -3,21 +3,31 @@
 
 mod admin;
 mod config;
+mod context;
 mod group;
+pub mod msk_iam;
 mod producer;
 mod reader;
+pub mod security;
 
 pub use admin::{ensure_topic, ensure_topics};
 pub use config::KafkaConfig;
 pub use group::GroupReader;
 pub use producer::{DeliveryReport, KeyedProducer};
 pub use reader::{ReadMessage, StartOffsets, end_offsets, read_topic};
+pub use security::Security;
 
 /// The one error type of `vigil-kafka`.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("Kafka setting: {0}")]
     Config(String),
+    /// TLS or SASL: a token that could not be made, credentials that could not be found.
+    #[error("Kafka authentication: {0}")]
+    Auth(String),
+    /// No broker could be reached, with librdkafka's reason.
+    #[error("cannot reach the brokers: {0}")]
+    Connect(String),
     #[error("Kafka client: {0}")]
     Client(#[from] rdkafka::error::KafkaError),
     #[error("topic `{topic}`: {message}")]

@@ -1,6 +1,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::context::{Auth, prime};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use tracing::{debug, warn};
@@ -19,12 +20,12 @@ pub struct DeliveryReport {
 /// duplicating or reordering, and a record is acknowledged only once every in-sync
 /// replica has it.
 pub struct KeyedProducer {
-    inner: FutureProducer,
+    inner: FutureProducer<Auth>,
 }
 
 impl KeyedProducer {
     pub fn new(config: &KafkaConfig) -> Result<Self, Error> {
-        let inner: FutureProducer = config
+        let inner: FutureProducer<Auth> = config
             .client_config()
             .set("enable.idempotence", "true")
             .set("acks", "all")
@@ -33,7 +34,8 @@ impl KeyedProducer {
                 "message.timeout.ms",
                 config.delivery_timeout.as_millis().to_string(),
             )
-            .create()?;
+            .create_with_context(config.context())?;
+        prime(inner.client(), config.iam())?;
         Ok(Self { inner })
     }
 

@@ -1,6 +1,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use crate::context::{Auth, Explains, prime};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -31,15 +32,51 @@ impl From<&BorrowedMessage<'_>> for ReadMessage {
 /// named start at the beginning).
 pub type StartOffsets = HashMap<i32, i64>;
 
-fn reader(config: &KafkaConfig) -> Result<BaseConsumer, Error> {
-    Ok(config.consumer_config("vigil-reader").create()?)
+fn reader(config: &KafkaConfig) -> Result<BaseConsumer<Auth>, Error> {
+    let consumer: BaseConsumer<Auth> = config
+        .consumer_config("vigil-reader")
+        .create_with_context(config.context())?;
+    prime(consumer.client(), config.iam())?;
+    Ok(consumer)
 }
 
-pub(crate) fn partitions<C: ConsumerContext>(
+/// Why a request found no broker. librdkafka reports a failed connection (a TLS handshake,
+/// an authentication) as an event on the client's main queue, which only a poll reads: the
+/// consumer is polled briefly (it is assigned nothing, so no record is taken) and its context
+/// says what it heard.
+fn why<C: ConsumerContext + Explains>(
+    consumer: &BaseConsumer<C>,
+    e: rdkafka::error::KafkaError,
+) -> Error {
+    for _ in 0..EVENT_POLLS {
+        let _ = consumer.poll(Duration::from_millis(100));
+    }
+    consumer.context().explain(e)
+}
+
+/// How many short polls [`why`] reads events for.
+const EVENT_POLLS: usize = 10;
+
+/// An admin request failed (an admin client never reads its main queue, so its failed
+/// connections go unheard): a consumer made for the purpose asks for metadata and, if that
+/// fails too, says why.
+pub(crate) fn diagnose(config: &KafkaConfig, e: rdkafka::error::KafkaError) -> Error {
+    let Ok(probe) = reader(config) else {
+        return Error::Client(e);
+    };
+    match probe.fetch_metadata(None, Duration::from_secs(5)) {
+        Ok(_) => Error::Client(e),
+        Err(_) => why(&probe, e),
+    }
+}
+
+pub(crate) fn partitions<C: ConsumerContext + Explains>(
     consumer: &BaseConsumer<C>,
     topic: &str,
 ) -> Result<Vec<i32>, Error> {
-    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(|e| why(consumer, e))?;
     let partitions: Vec<i32> = metadata
         .topics()
         .iter()

@@ -15,16 +15,15 @@ use settings::{Vars, env_var};
 /// it fails (the functions' timeout is 120 s).
 pub const DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The brokers from `KAFKA_BOOTSTRAP_SERVERS` (required) and `KAFKA_SECURITY_PROTOCOL`.
+/// The brokers from `KAFKA_BOOTSTRAP_SERVERS` (required), with TLS and SASL from
+/// `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SSL_CA_FILE`, `KAFKA_AUTH` and their companions
+/// (`vigil_kafka::security`).
 pub fn kafka_from_vars(
     vars: &Vars<impl Fn(&str) -> Option<String>>,
 ) -> Result<vigil_kafka::KafkaConfig, Error> {
     let servers = vars.required("KAFKA_BOOTSTRAP_SERVERS", "the brokers' host:port list")?;
-    let mut kafka = vigil_kafka::KafkaConfig::new(&servers)?;
-    if let Some(protocol) = vars.optional("KAFKA_SECURITY_PROTOCOL") {
-        kafka = kafka.with_security_protocol(&protocol)?;
-    }
-    Ok(kafka)
+    let security = vigil_kafka::Security::from_lookup(|name| vars.optional(name))?;
+    Ok(vigil_kafka::KafkaConfig::new(&servers)?.with_security(security)?)
 }
 
 /// Sets up logs for CloudWatch as Lambda's advanced logging controls ask:

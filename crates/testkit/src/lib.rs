@@ -93,3 +93,66 @@ fn say_skipped(reason: &str) {
 fn test_name() -> String {
     std::thread::current().name().unwrap_or("a test").to_owned()
 }
+
+/// A tansu broker of the test's own (from `VIGIL_TEST_TANSU`) on a free port, in memory,
+/// stopped when dropped: for tests that change the broker (TLS, a pause) and so cannot share
+/// the one `infra/test.sh` starts.
+pub struct Tansu {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Tansu {
+    /// Starts it with `extra` arguments, advertising `127.0.0.1` and its own port, and
+    /// waits until it accepts connections.
+    pub fn start(bin: &str, extra: &[&str]) -> Self {
+        let port = free_port();
+        Self::start_advertising(bin, port, &format!("127.0.0.1:{port}"), extra)
+    }
+
+    /// Starts it on `port`, telling clients to connect to `advertised` (`host:port`: a TLS
+    /// proxy in front of it, say).
+    pub fn start_advertising(bin: &str, port: u16, advertised: &str, extra: &[&str]) -> Self {
+        let child = Command::new(bin)
+            .args([
+                "broker",
+                "--listener-url",
+                &format!("tcp://127.0.0.1:{port}"),
+                "--advertised-listener-url",
+                &format!("tcp://{advertised}"),
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {bin}: {e}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "tansu did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self { child, port }
+    }
+
+    /// The broker's process id (to pause it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}

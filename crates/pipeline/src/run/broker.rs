@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use vigil_core::{RecordSink, Transaction};
 use vigil_kafka::{
-    GroupReader, KafkaConfig, KeyedProducer, ReadMessage, StartOffsets, end_offsets, ensure_topics,
+    GroupReader, KafkaConfig, KeyedProducer, ReadMessage, Security, StartOffsets, end_offsets,
+    ensure_topics,
 };
 
 use super::{ARCHIVE_BUCKET, DEAD_LETTER_TOPIC, LocalOutputs, PROCESSED_TOPIC, Progress, Tally};
@@ -62,10 +63,12 @@ fn kafka(what: impl Into<String>) -> impl FnOnce(vigil_kafka::Error) -> Error {
 }
 
 /// Checks that the broker answers, makes the topics and the producer, and finds where the
-/// topics end.
-pub async fn connect(broker: &str, topic: &str) -> Result<BrokerLink, Error> {
+/// topics end. `security` is TLS and SASL (`Security::default()`: plaintext, no auth).
+pub async fn connect(broker: &str, security: Security, topic: &str) -> Result<BrokerLink, Error> {
     let began = Instant::now();
-    let config = KafkaConfig::new(broker).map_err(kafka(format!("broker {broker}")))?;
+    let config = KafkaConfig::new(broker)
+        .and_then(|c| c.with_security(security))
+        .map_err(kafka(format!("broker {broker}")))?;
     // librdkafka would retry an absent broker quietly for minutes: ask once, plainly.
     let reachable = config.bootstrap_servers.split(',').any(|server| {
         use std::net::ToSocketAddrs;
