@@ -6,11 +6,17 @@
 #[cfg(feature = "athena")]
 pub mod athena;
 #[cfg(feature = "dynamodb")]
+pub mod claims;
+#[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "frauddetector")]
 pub mod frauddetector;
+#[cfg(feature = "msk")]
+pub mod msk;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "secretsmanager")]
+pub mod secrets;
 #[cfg(feature = "sns")]
 pub mod sns;
 

@@ -1,7 +1,8 @@
 //! `classify-document` under `cargo lambda watch`, invoked with S3 ObjectCreated events
 //! against moto's S3: uploads are filed to the PII or the clean bucket under the same key,
 //! tagged, with a findings record; a broken file stays in the upload bucket with an
-//! `error` verdict; keys with `+` and `%20` are decoded; a repeated event does no harm.
+//! `error` verdict; keys with `+` and `%20` are decoded; a repeated event does no harm; a
+//! scheduled sweep files the uploads whose event never filed them.
 //! Needs `VIGIL_TEST_MODEL_DIR` (the imported NER model): infra/test.sh sets it.
 
 mod common;
@@ -45,8 +46,17 @@ async fn buckets(s3: &aws_sdk_s3::Client) -> [String; 4] {
 /// The function under `cargo lambda watch`, filing into these buckets, its allow list
 /// read from `config/allow-list.toml` in the findings bucket (if there is one).
 fn watch_classify(endpoint: &str, model: &str, [pii, clean, findings]: [&str; 3]) -> common::Watch {
+    watch_classify_with(endpoint, model, [pii, clean, findings], &[])
+}
+
+fn watch_classify_with(
+    endpoint: &str,
+    model: &str,
+    [pii, clean, findings]: [&str; 3],
+    more: &[(&'static str, String)],
+) -> common::Watch {
     let aws = common::aws_env(endpoint);
-    let extra = [
+    let mut extra = vec![
         ("PII_BUCKET", pii.to_owned()),
         ("CLEAN_BUCKET", clean.to_owned()),
         ("FINDINGS_BUCKET", findings.to_owned()),
@@ -56,6 +66,7 @@ fn watch_classify(endpoint: &str, model: &str, [pii, clean, findings]: [&str; 3]
             format!("s3://{findings}/config/allow-list.toml"),
         ),
     ];
+    extra.extend_from_slice(more);
     common::watch(
         env!("CARGO_BIN_EXE_classify-document"),
         &common::env_for(&aws, &extra),
@@ -260,4 +271,59 @@ async fn a_malformed_event_is_an_error_not_a_crash() {
     let ok = s3_event("no-such-bucket", &[], "empty");
     let answer = common::invoke(&watch, &ok);
     assert_eq!(answer["filed"], 0, "{answer}");
+}
+
+#[tokio::test]
+async fn a_scheduled_sweep_files_what_no_event_filed() {
+    let (Some(endpoint), Some(model)) = (common::moto(), common::model()) else {
+        return;
+    };
+    let s3 = common::s3_client(&endpoint);
+    let [uploads, pii, clean, findings] = buckets(&s3).await;
+    let people = vigil_corpus::people().unwrap();
+    let application = vigil_corpus::generate(&people, 11, 0);
+    // Two uploads whose events were lost (or gave up): a document and a broken file.
+    for (key, body) in [
+        ("lost/application.pdf", application.bytes.clone()),
+        ("lost/broken.pdf", application.bytes[..200].to_vec()),
+    ] {
+        s3.put_object()
+            .bucket(&uploads)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let watch = watch_classify_with(
+        &endpoint,
+        &model,
+        [&pii, &clean, &findings],
+        &[
+            ("UPLOAD_BUCKET", uploads.clone()),
+            ("SWEEP_AFTER_MINUTES", "0".into()),
+        ],
+    );
+    let schedule = common::workspace_root().join("infra/events/eventbridge-schedule.json");
+    let first = common::invoke(&watch, &schedule);
+    assert_eq!(
+        (
+            first["unfiled"].as_u64(),
+            first["filed"].as_u64(),
+            first["failed"].as_u64()
+        ),
+        (Some(2), Some(2), Some(0)),
+        "{first}"
+    );
+    assert_eq!(common::s3_keys(&s3, &pii).await, ["lost/application.pdf"]);
+    assert_eq!(common::s3_keys(&s3, &uploads).await, ["lost/broken.pdf"]);
+    // The broken file was filed as unreadable (tagged `error`, with its findings): the next
+    // sweep leaves it where it is.
+    let second = common::invoke(&watch, &schedule);
+    assert_eq!(second["unfiled"].as_u64(), Some(0), "{second}");
+    let records = common::s3_keys(&s3, &findings).await;
+    assert!(
+        records.contains(&"findings/lost/broken.pdf.json".to_owned()),
+        "{records:?}"
+    );
 }
