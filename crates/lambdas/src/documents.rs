@@ -226,12 +226,16 @@ mod tests {
             Invocation::from_payload(schedule).unwrap(),
             Invocation::Sweep
         ));
-        let s3 = serde_json::json!({"Records": [{"eventSource": "aws:s3",
-            "s3": {"bucket": {"name": "up"}, "object": {"key": "a+b.pdf"}}}]});
+        let s3: serde_json::Value =
+            serde_json::from_str(include_str!("../../../infra/events/example-s3-event.json"))
+                .unwrap();
         let Invocation::Uploads(event) = Invocation::from_payload(s3).unwrap() else {
             panic!("an S3 event")
         };
-        assert_eq!(uploads(&event).unwrap(), [ObjectRef::new("up", "a b.pdf")]);
+        assert_eq!(
+            uploads(&event).unwrap(),
+            [ObjectRef::new("sourcebucket", "Happy Face.jpg")]
+        );
         let err = Invocation::from_payload(serde_json::json!({"hello": 1})).unwrap_err();
         assert!(err.to_string().contains("neither an S3 event"), "{err}");
     }

@@ -7,8 +7,6 @@ mod common;
 
 use std::path::PathBuf;
 
-use serde_json::json;
-
 #[tokio::test]
 async fn the_built_classifier_files_documents_with_the_built_model() {
     let (Some(build), Some(qemu), Some(endpoint)) = (
@@ -65,15 +63,7 @@ async fn the_built_classifier_files_documents_with_the_built_model() {
         ("NER_MODE", "everywhere".to_owned()),
     ];
     let watch = common::watch_arm64(&qemu, &bootstrap, &common::env_for(&aws, &extra));
-    let records: Vec<_> = ["application.pdf", "rates.pdf"]
-        .iter()
-        .map(|key| {
-            json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-            "s3": {"bucket": {"name": uploads}, "object": {"key": key}}})
-        })
-        .collect();
-    let event = std::env::temp_dir().join(format!("vigil-built-{id}.json"));
-    std::fs::write(&event, json!({ "Records": records }).to_string()).unwrap();
+    let event = common::s3_event(&uploads, &["application.pdf", "rates.pdf"], "built");
     let answer = common::invoke(&watch, &event);
     assert_eq!(answer["filed"], 2, "{answer}");
     assert_eq!(common::s3_keys(&s3, &pii).await, ["application.pdf"]);

@@ -7,32 +7,6 @@
 
 mod common;
 
-use serde_json::json;
-
-fn s3_event(bucket: &str, keys: &[&str], name: &str) -> std::path::PathBuf {
-    let records: Vec<_> = keys
-        .iter()
-        .map(|key| {
-            json!({
-                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                "eventTime": "2026-11-27T10:00:00.000Z", "eventName": "ObjectCreated:Put",
-                "userIdentity": {"principalId": "AWS:TEST"},
-                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-                "responseElements": {"x-amz-request-id": "1", "x-amz-id-2": "2"},
-                "s3": {
-                    "s3SchemaVersion": "1.0", "configurationId": "uploads",
-                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"},
-                               "arn": format!("arn:aws:s3:::{bucket}")},
-                    "object": {"key": key, "size": 1, "eTag": "x", "sequencer": "1"}
-                }
-            })
-        })
-        .collect();
-    let path = std::env::temp_dir().join(format!("vigil-s3-{}-{name}.json", std::process::id()));
-    std::fs::write(&path, json!({ "Records": records }).to_string()).unwrap();
-    path
-}
-
 /// Four fresh buckets: uploads, pii, clean, findings.
 async fn buckets(s3: &aws_sdk_s3::Client) -> [String; 4] {
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -103,7 +77,7 @@ async fn uploads_are_filed_with_findings_and_tags_once() {
 
     let watch = watch_classify(&endpoint, &model, [&pii, &clean, &findings]);
     // Keys as S3 sends them: URL-encoded, `+` for a space.
-    let event = s3_event(
+    let event = common::s3_event(
         &uploads,
         &[
             "loan+file+%282024%29.pdf",
@@ -229,7 +203,7 @@ async fn the_allow_list_object_is_read_at_start_and_applied() {
         .await
         .unwrap();
     let watch = watch_classify(&endpoint, &model, [&pii, &clean, &findings]);
-    let event = s3_event(&uploads, &["letter.pdf"], "allow");
+    let event = common::s3_event(&uploads, &["letter.pdf"], "allow");
     let answer = common::invoke(&watch, &event);
     assert_eq!(answer["filed"], 1, "{answer}");
     assert_eq!(common::s3_keys(&s3, &clean).await, ["letter.pdf"]);
@@ -268,7 +242,7 @@ async fn a_malformed_event_is_an_error_not_a_crash() {
         "a malformed event fails the invocation"
     );
     // The function is still alive and answers the next event.
-    let ok = s3_event("no-such-bucket", &[], "empty");
+    let ok = common::s3_event("no-such-bucket", &[], "empty");
     let answer = common::invoke(&watch, &ok);
     assert_eq!(answer["filed"], 0, "{answer}");
 }

@@ -333,3 +333,29 @@ pub async fn s3_keys(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
         .filter_map(|o| o.key().map(str::to_owned))
         .collect()
 }
+
+/// An S3 ObjectCreated event for `keys` (as S3 sends them: URL-encoded) in `bucket`, as a
+/// file for `cargo lambda invoke`.
+pub fn s3_event(bucket: &str, keys: &[&str], name: &str) -> std::path::PathBuf {
+    let records: Vec<_> = keys
+        .iter()
+        .map(|key| {
+            serde_json::json!({
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-11-27T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:TEST"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": "1", "x-amz-id-2": "2"},
+                "s3": {
+                    "s3SchemaVersion": "1.0", "configurationId": "uploads",
+                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"},
+                               "arn": format!("arn:aws:s3:::{bucket}")},
+                    "object": {"key": key, "size": 1, "eTag": "x", "sequencer": "1"}
+                }
+            })
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("vigil-s3-{}-{name}.json", std::process::id()));
+    std::fs::write(&path, serde_json::json!({ "Records": records }).to_string()).unwrap();
+    path
+}
