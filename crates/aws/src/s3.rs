@@ -65,36 +65,6 @@ where
     }
 }
 
-impl S3Store {
-    /// Keys under a prefix with when they were last written, in lexical order.
-    async fn entries(
-        &self,
-        bucket: &str,
-        prefix: &str,
-    ) -> Result<Vec<(String, Option<SystemTime>)>, Error> {
-        let where_ = ObjectRef::new(bucket, prefix);
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        let mut entries = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| store_error("list", &where_, e))?;
-            entries.extend(page.contents().iter().filter_map(|o| {
-                let written = o
-                    .last_modified()
-                    .and_then(|t| SystemTime::try_from(*t).ok());
-                o.key().map(|k| (k.to_owned(), written))
-            }));
-        }
-        entries.sort();
-        Ok(entries)
-    }
-}
-
 impl ObjectStore for S3Store {
     async fn put(
         &self,
@@ -209,27 +179,30 @@ impl ObjectStore for S3Store {
         Ok(())
     }
 
-    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, Error> {
-        Ok(self
-            .entries(bucket, prefix)
-            .await?
-            .into_iter()
-            .map(|(key, _)| key)
-            .collect())
-    }
-
-    async fn list_written_before(
+    async fn entries(
         &self,
         bucket: &str,
         prefix: &str,
-        before: SystemTime,
-    ) -> Result<Vec<String>, Error> {
-        Ok(self
-            .entries(bucket, prefix)
-            .await?
-            .into_iter()
-            .filter(|(_, written)| written.is_some_and(|w| w < before))
-            .map(|(key, _)| key)
-            .collect())
+    ) -> Result<Vec<(String, Option<SystemTime>)>, Error> {
+        let where_ = ObjectRef::new(bucket, prefix);
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut entries = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| store_error("list", &where_, e))?;
+            entries.extend(page.contents().iter().filter_map(|o| {
+                let written = o
+                    .last_modified()
+                    .and_then(|t| SystemTime::try_from(*t).ok());
+                o.key().map(|k| (k.to_owned(), written))
+            }));
+        }
+        entries.sort();
+        Ok(entries)
     }
 }

@@ -1,7 +1,7 @@
 //! Ports: the traits that adapters (AWS, local) implement.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::{Error, FraudAssessment, Transaction};
 
@@ -61,12 +61,25 @@ pub trait ObjectStore: Send + Sync {
 
     fn delete(&self, object: &ObjectRef) -> impl Future<Output = Result<(), Error>> + Send;
 
+    /// Keys under a prefix with when each was last written (when the store says), in
+    /// lexical order.
+    fn entries(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<(String, Option<SystemTime>)>, Error>> + Send;
+
     /// Keys under a prefix, in lexical order.
     fn list(
         &self,
         bucket: &str,
         prefix: &str,
-    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        async move {
+            let entries = self.entries(bucket, prefix).await?;
+            Ok(entries.into_iter().map(|(key, _)| key).collect())
+        }
+    }
 
     /// Keys under a prefix last written before `before`, in lexical order (a sweep for
     /// what was left behind).
@@ -74,8 +87,17 @@ pub trait ObjectStore: Send + Sync {
         &self,
         bucket: &str,
         prefix: &str,
-        before: std::time::SystemTime,
-    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+        before: SystemTime,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        async move {
+            let entries = self.entries(bucket, prefix).await?;
+            Ok(entries
+                .into_iter()
+                .filter(|(_, written)| written.is_some_and(|w| w < before))
+                .map(|(key, _)| key)
+                .collect())
+        }
+    }
 }
 
 /// Something that assesses a transaction: the built-in model and rules, or Amazon Fraud

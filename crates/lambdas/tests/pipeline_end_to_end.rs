@@ -125,7 +125,7 @@ async fn transactions_come_out_archived_and_alerted_once_masked() {
     // Alert and archive: the same processed batch, each its own consumer, each claiming
     // the events it acts on.
     let claims = format!("vigil-e2e-claims-{run}");
-    common::claims_table(&moto, &claims).await;
+    common::dynamodb_table(&moto, &claims, "claim").await;
     let event = common::msk_event(&processed, &scored, &format!("e2e-{run}-processed"));
     let alert_env = [
         ("ALERT_TOPIC_ARN", arn.clone()),

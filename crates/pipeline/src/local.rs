@@ -146,7 +146,7 @@ impl LocalStore {
 
 impl LocalStore {
     /// Keys under a prefix with when their files were last written, in lexical order.
-    fn entries(
+    fn written(
         &self,
         bucket: &str,
         prefix: &str,
@@ -230,26 +230,12 @@ impl ObjectStore for LocalStore {
         Ok(())
     }
 
-    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, Error> {
-        Ok(self
-            .entries(bucket, prefix)?
-            .into_iter()
-            .map(|(key, _)| key)
-            .collect())
-    }
-
-    async fn list_written_before(
+    async fn entries(
         &self,
         bucket: &str,
         prefix: &str,
-        before: std::time::SystemTime,
-    ) -> Result<Vec<String>, Error> {
-        Ok(self
-            .entries(bucket, prefix)?
-            .into_iter()
-            .filter(|(_, written)| written.is_some_and(|w| w < before))
-            .map(|(key, _)| key)
-            .collect())
+    ) -> Result<Vec<(String, Option<std::time::SystemTime>)>, Error> {
+        self.written(bucket, prefix)
     }
 }
 

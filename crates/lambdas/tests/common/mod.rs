@@ -186,8 +186,9 @@ pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
     )
 }
 
-/// A new event-claims table on moto (partition key `claim`, as the template makes it).
-pub async fn claims_table(endpoint: &str, name: &str) {
+/// A new DynamoDB table on moto whose partition key is the string attribute `key` (as the
+/// template makes the entity-state and event-claims tables); a client for it.
+pub async fn dynamodb_table(endpoint: &str, name: &str, key: &str) -> aws_sdk_dynamodb::Client {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
@@ -206,14 +207,14 @@ pub async fn claims_table(endpoint: &str, name: &str) {
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("claim")
+                .attribute_name(key)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
                 .unwrap(),
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("claim")
+                .attribute_name(key)
                 .key_type(KeyType::Hash)
                 .build()
                 .unwrap(),
@@ -221,6 +222,7 @@ pub async fn claims_table(endpoint: &str, name: &str) {
         .send()
         .await
         .unwrap();
+    client
 }
 
 /// A new SNS topic on moto; its ARN.
