@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `sam build`: every function of template.yaml built for arm64 with cargo-lambda (zig as
-# the cross linker), into $VIGIL_CACHE/sam-build. Slow the first time (a full aarch64
-# build of the workspace); later runs reuse the cargo target directory.
+# the cross linker), and the NER model layer, into .aws-sam/build (where `sam deploy`
+# looks). Slow the first time (a full aarch64 build of the workspace); later runs reuse the
+# cargo target directory.
 # Usage: infra/sam-build.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -17,25 +18,14 @@ mkdir -p "$VIGIL_CACHE/cross-include"
 cp -r "$(dirname "$header")" "$VIGIL_CACHE/cross-include/"
 export CFLAGS_aarch64_unknown_linux_gnu="-I$VIGIL_CACHE/cross-include"
 
-step "sam build: the zip functions (arm64, cargo-lambda)"
-rm -rf "$VIGIL_CACHE/sam-build"
-for fn in ProduceTransactionsFunction ScoreTransactionsFunction AlertTransactionsFunction ArchiveTransactionsFunction RefreshReportsFunction; do
-  sam build "$fn" --build-dir "$VIGIL_CACHE/sam-build/$fn" "$@"
-done
-for f in "$VIGIL_CACHE"/sam-build/*/*Function/bootstrap; do
+# The model layer's Makefile finds the project here.
+export VIGIL_ROOT
+
+step "sam build: every function (arm64, cargo-lambda) and the model layer"
+build_dir="$VIGIL_ROOT/.aws-sam/build"
+sam build --build-dir "$build_dir" "$@"
+for f in "$build_dir"/*Function/bootstrap; do
   note "$(basename "$(dirname "$f")"): $(file -b "$f" | cut -d, -f1-2), $(du -h "$f" | cut -f1)"
 done
-
-# ClassifyDocumentFunction is a container image (Dockerfile, model baked in): `sam build`
-# builds it where a Docker daemon and the ECR base images are at hand. Its binary is
-# cross-built here in any case, so that an arm64 build of the classifier is checked.
-if docker info >/dev/null 2>&1; then
-  step "sam build: ClassifyDocumentFunction (container image)"
-  sam build ClassifyDocumentFunction --build-dir "$VIGIL_CACHE/sam-build/ClassifyDocumentFunction" "$@"
-else
-  note "no Docker daemon here: the classify-document image is not built (its binary is, below)"
-fi
-step "classify-document binary (arm64, cargo-lambda)"
-cargo lambda build --release --arm64 --bin classify-document --lambda-dir "$VIGIL_CACHE/lambda-arm64" --quiet
-f="$VIGIL_CACHE/lambda-arm64/classify-document/bootstrap"
-note "classify-document: $(file -b "$f" | cut -d, -f1-2), $(du -h "$f" | cut -f1)"
+note "NerModelLayer: $(du -sh "$build_dir/NerModelLayer" | cut -f1)"
+note "deploy with: sam deploy --guided (it reads $build_dir/template.yaml)"

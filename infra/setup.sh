@@ -2,16 +2,20 @@
 # Installs what Vigil's demo and tests need, idempotently. Parts (all by default):
 #   build   Debian packages to build vigil (librdkafka's and OpenSSL's), the Rust toolchain
 #   test    build's, and Chromium, clippy and rustfmt, a Python venv (moto, aws-sam-cli with
-#           cfn-lint, cargo-lambda, zig, onnxruntime)
+#           cfn-lint, cargo-lambda, zig, onnxruntime) and checkov in a venv of its own
 #   broker  the tansu broker, built from crates.io (about 30 minutes on 2 cores, once)
 # Usage: infra/setup.sh [build|test|broker]…
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 BUILD_PACKAGES=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev python3-venv curl fonts-dejavu-core)
-TEST_PACKAGES=(chromium stunnel4)
+# qemu-user and the arm64 C library run the arm64 packages `sam build` makes (tests).
+TEST_PACKAGES=(chromium stunnel4 make qemu-user libc6-arm64-cross libgcc-s1-arm64-cross)
 PIP_PACKAGES=("moto[server]==5.2.5" "aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "ziglang==0.17.1" "onnxruntime==1.32.0" "onnx==1.23.2"
   "aws-msk-iam-sasl-signer-python==1.0.2") # the reference for MSK IAM tokens
+# checkov pins boto3 below aws-sam-cli's pin: it gets a venv of its own, linked into the main one.
+CHECKOV_PACKAGE="checkov==3.3.30"
+CHECKOV_VENV="$VIGIL_CACHE/checkov"
 
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(build test broker)
@@ -61,6 +65,14 @@ python_tools() {
   else
     note "up to date"
   fi
+  stamp="$CHECKOV_VENV/.vigil-requirements"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$CHECKOV_PACKAGE" ]; then
+    note "installing $CHECKOV_PACKAGE (its own venv, $CHECKOV_VENV)"
+    [ -x "$CHECKOV_VENV/bin/python" ] || python3 -m venv "$CHECKOV_VENV"
+    "$CHECKOV_VENV/bin/pip" install -q --disable-pip-version-check "$CHECKOV_PACKAGE"
+    echo "$CHECKOV_PACKAGE" >"$stamp"
+  fi
+  ln -sfn "$CHECKOV_VENV/bin/checkov" "$VIGIL_VENV/bin/checkov"
 }
 
 broker() {

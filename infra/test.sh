@@ -25,7 +25,12 @@ cargo fmt --all -- --check
 step "Lints (cargo clippy -D warnings)"
 cargo clippy --release --workspace --all-targets -- -D warnings
 
+step "SAM build (every function, arm64, cargo-lambda; the model layer)"
+"$VIGIL_ROOT/infra/sam-build.sh"
+
 step "Tests (cargo test)"
+export VIGIL_TEST_SAM_BUILD="$VIGIL_ROOT/.aws-sam/build" # the built classifier is run, under qemu
+export VIGIL_TEST_QEMU="$(command -v qemu-aarch64)"
 export VIGIL_TEST_BROKER="127.0.0.1:$VIGIL_KAFKA_PORT"
 export VIGIL_TEST_S3_ENDPOINT="http://127.0.0.1:$VIGIL_MOTO_PORT"
 export VIGIL_TEST_TANSU="$TANSU_BIN" # tests that take a broker away start their own
@@ -43,6 +48,3 @@ else
   unset VIGIL_SHARED_DATA
 fi
 cargo test --release --workspace --all-targets
-
-step "SAM build (every function, arm64, cargo-lambda)"
-"$VIGIL_ROOT/infra/sam-build.sh"

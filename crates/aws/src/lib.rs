@@ -1,18 +1,22 @@
 //! AWS adapters for Vigil's ports. Each service sits behind a cargo feature so that a
 //! binary compiles only the SDKs it calls. Adapter failures surface as `vigil_core::Error`,
-//! the ports' error type, except the reporting adapters (Athena, Glue), which serve
+//! the ports' error type, except the reporting adapter (Athena), which serves
 //! `vigil_reports` and speak its error.
 
 #[cfg(feature = "athena")]
 pub mod athena;
 #[cfg(feature = "dynamodb")]
+pub mod claims;
+#[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "frauddetector")]
 pub mod frauddetector;
-#[cfg(feature = "glue")]
-pub mod glue;
+#[cfg(feature = "msk")]
+pub mod msk;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "secretsmanager")]
+pub mod secrets;
 #[cfg(feature = "sns")]
 pub mod sns;
 

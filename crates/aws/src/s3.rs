@@ -1,5 +1,7 @@
 //! `ObjectStore` on Amazon S3 (or any S3 API, such as a local stand-in).
 
+use std::time::SystemTime;
+
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -177,7 +179,11 @@ impl ObjectStore for S3Store {
         Ok(())
     }
 
-    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, Error> {
+    async fn entries(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Option<SystemTime>)>, Error> {
         let where_ = ObjectRef::new(bucket, prefix);
         let mut pages = self
             .client
@@ -186,16 +192,17 @@ impl ObjectStore for S3Store {
             .prefix(prefix)
             .into_paginator()
             .send();
-        let mut keys = Vec::new();
+        let mut entries = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| store_error("list", &where_, e))?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_owned)),
-            );
+            entries.extend(page.contents().iter().filter_map(|o| {
+                let written = o
+                    .last_modified()
+                    .and_then(|t| SystemTime::try_from(*t).ok());
+                o.key().map(|k| (k.to_owned(), written))
+            }));
         }
-        keys.sort();
-        Ok(keys)
+        entries.sort();
+        Ok(entries)
     }
 }

@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
+use vigil_aws::claims::DynamoClaims;
 use vigil_aws::dynamodb::DynamoStateTable;
+use vigil_core::EventClaims;
 use vigil_fraud::features::{EntityState, Saved, StateTable};
 use vigil_fraud::input::Event;
 
@@ -24,21 +26,26 @@ fn client() -> Option<aws_sdk_dynamodb::Client> {
 }
 
 async fn table(client: &aws_sdk_dynamodb::Client) -> String {
-    let name = format!("vigil-test-entities-{}", uuid::Uuid::new_v4().simple());
+    keyed_table(client, "entities", "entity_id").await
+}
+
+/// A fresh table whose partition key is the string attribute `key`.
+async fn keyed_table(client: &aws_sdk_dynamodb::Client, role: &str, key: &str) -> String {
+    let name = format!("vigil-test-{role}-{}", uuid::Uuid::new_v4().simple());
     client
         .create_table()
         .table_name(&name)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
             AttributeDefinition::builder()
-                .attribute_name("entity_id")
+                .attribute_name(key)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
                 .unwrap(),
         )
         .key_schema(
             KeySchemaElement::builder()
-                .attribute_name("entity_id")
+                .attribute_name(key)
                 .key_type(KeyType::Hash)
                 .build()
                 .unwrap(),
@@ -152,4 +159,46 @@ async fn loads_more_than_one_batch_and_reports_a_missing_table() {
         !err.contains("111-22-3333"),
         "the entity id is personal data: {err}"
     );
+}
+
+#[tokio::test]
+async fn an_event_is_claimed_once_per_scope_and_kept_by_its_own_copy() {
+    let Some(client) = client() else { return };
+    let name = keyed_table(&client, "claims", "claim").await;
+    let claims = DynamoClaims::new(client, &name, Duration::from_secs(7 * 24 * 3600));
+    let first = "processed_transactions/0/17";
+    assert!(claims.claim("archive", "e1", first).await.unwrap());
+    // The same copy again (its consumer batch retried): still its claim.
+    assert!(claims.claim("archive", "e1", first).await.unwrap());
+    // A repeat at another offset: passed over.
+    assert!(
+        !claims
+            .claim("archive", "e1", "processed_transactions/0/42")
+            .await
+            .unwrap()
+    );
+    // Another consumer's claim is its own.
+    assert!(
+        claims
+            .claim("alert", "e1", "processed_transactions/0/42")
+            .await
+            .unwrap()
+    );
+    let err = DynamoClaims::new(
+        aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+                .endpoint_url(vigil_testkit::peer("VIGIL_TEST_S3_ENDPOINT", "moto").unwrap())
+                .build(),
+        ),
+        "vigil-no-such-table",
+        Duration::from_secs(60),
+    )
+    .claim("archive", "e1", first)
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("vigil-no-such-table"), "{err}");
 }

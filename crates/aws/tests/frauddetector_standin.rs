@@ -3,88 +3,35 @@
 //! and rule result kept, default outcome, throttling retried, clear errors.
 #![cfg(feature = "frauddetector")]
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-
 use aws_config::BehaviorVersion;
 use aws_sdk_frauddetector::config::{Credentials, Region};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 use vigil_aws::frauddetector::{DetectorConfig, FraudDetectorScorer};
 use vigil_core::{FraudScorer, Outcome, Transaction};
+use vigil_testkit::http::StandIn;
 
-/// Requests seen (target header, JSON body) and the responses still to give.
-#[derive(Default)]
-struct Script {
-    seen: Vec<(String, Value)>,
-    replies: VecDeque<(u16, Value)>,
+/// A stand-in answering with `replies` (status, JSON) in order.
+async fn stand_in(replies: Vec<(u16, Value)>) -> StandIn {
+    let replies = replies
+        .into_iter()
+        .map(|(status, body)| (status, "application/x-amz-json-1.1", body.to_string()))
+        .collect();
+    StandIn::start(replies).await
 }
 
-async fn stand_in(replies: Vec<(u16, Value)>) -> (String, Arc<Mutex<Script>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let script = Arc::new(Mutex::new(Script {
-        seen: Vec::new(),
-        replies: replies.into(),
-    }));
-    let shared = script.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let script = shared.clone();
-            tokio::spawn(async move {
-                let mut reader = BufReader::new(stream);
-                loop {
-                    // One HTTP/1.1 request: headers, then a body of content-length bytes.
-                    let (mut target, mut length) = (String::new(), 0usize);
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let line = line.trim_end();
-                        if line.is_empty() {
-                            break;
-                        }
-                        if let Some((name, value)) = line.split_once(':') {
-                            match name.to_ascii_lowercase().as_str() {
-                                "content-length" => length = value.trim().parse().unwrap_or(0),
-                                "x-amz-target" => target = value.trim().to_owned(),
-                                _ => {}
-                            }
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).await.unwrap();
-                    let (status, reply) = {
-                        let mut s = script.lock().unwrap();
-                        s.seen
-                            .push((target, serde_json::from_slice(&body).unwrap_or(Value::Null)));
-                        s.replies
-                            .pop_front()
-                            .unwrap_or((500, json!({"__type": "InternalServerException"})))
-                    };
-                    let text = reply.to_string();
-                    let response = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{text}",
-                        text.len()
-                    );
-                    if reader
-                        .get_mut()
-                        .write_all(response.as_bytes())
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (address, script)
+/// What the scorer sent: its `X-Amz-Target` and JSON body, per request.
+fn sent(stand_in: &StandIn) -> Vec<(String, Value)> {
+    stand_in
+        .seen()
+        .into_iter()
+        .map(|r| {
+            let target = r.header("x-amz-target").unwrap_or("").to_owned();
+            (
+                target,
+                serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+            )
+        })
+        .collect()
 }
 
 async fn scorer(endpoint: &str) -> FraudDetectorScorer {
@@ -130,8 +77,8 @@ fn prediction(rules: Value) -> Value {
 #[tokio::test]
 async fn maps_the_request_and_keeps_every_score_and_rule() {
     let rules = json!([{"ruleId": "high_risk", "outcomes": ["block"]}, {"ruleId": "also", "outcomes": ["review"]}]);
-    let (endpoint, script) = stand_in(vec![(200, prediction(rules))]).await;
-    let fd = scorer(&endpoint)
+    let service = stand_in(vec![(200, prediction(rules))]).await;
+    let fd = scorer(&service.endpoint)
         .await
         .assess(&transaction())
         .await
@@ -141,7 +88,7 @@ async fn maps_the_request_and_keeps_every_score_and_rule() {
     assert_eq!(fd.rule_results.len(), 2);
     assert_eq!(fd.rule_results[1].outcomes, vec!["review".to_owned()]);
 
-    let seen = &script.lock().unwrap().seen;
+    let seen = &sent(&service);
     assert_eq!(seen.len(), 1);
     let (target, body) = &seen[0];
     assert_eq!(target, "AWSHawksNestServiceFacade.GetEventPrediction");
@@ -162,8 +109,8 @@ async fn maps_the_request_and_keeps_every_score_and_rule() {
 
 #[tokio::test]
 async fn no_rule_result_means_the_default_outcome() {
-    let (endpoint, _) = stand_in(vec![(200, prediction(json!([])))]).await;
-    let fd = scorer(&endpoint)
+    let service = stand_in(vec![(200, prediction(json!([])))]).await;
+    let fd = scorer(&service.endpoint)
         .await
         .assess(&transaction())
         .await
@@ -183,14 +130,14 @@ async fn throttling_is_retried() {
         200,
         prediction(json!([{"ruleId": "r", "outcomes": ["approve"]}])),
     );
-    let (endpoint, script) = stand_in(vec![throttled.clone(), throttled, ok]).await;
-    let fd = scorer(&endpoint)
+    let service = stand_in(vec![throttled.clone(), throttled, ok]).await;
+    let fd = scorer(&service.endpoint)
         .await
         .assess(&transaction())
         .await
         .unwrap();
     assert_eq!(fd.outcome, Outcome::Approve);
-    assert_eq!(script.lock().unwrap().seen.len(), 3);
+    assert_eq!(service.seen().len(), 3);
 }
 
 #[tokio::test]
@@ -199,8 +146,8 @@ async fn a_missing_detector_is_a_clear_error_without_personal_data() {
         400,
         json!({"__type": "ResourceNotFoundException", "message": "detector not found"}),
     );
-    let (endpoint, _) = stand_in(vec![missing]).await;
-    let err = scorer(&endpoint)
+    let service = stand_in(vec![missing]).await;
+    let err = scorer(&service.endpoint)
         .await
         .assess(&transaction())
         .await

@@ -29,4 +29,10 @@ pub enum Error {
     Notify(String),
     #[error("delivery: {0}")]
     Delivery(String),
+    /// The claims a consumer keeps on the events it has acted on could not be read or written.
+    #[error("event claims: {0}")]
+    Claims(String),
+    /// A setting kept in a cloud service (a cluster's brokers, a secret) could not be read.
+    #[error("{what}: {message}")]
+    Lookup { what: String, message: String },
 }

@@ -20,7 +20,9 @@ pub fn stable_hash(text: &str) -> u64 {
     })
 }
 pub use document::{Detector, DocumentVerdict, EntityKind, Finding, Verdict};
-pub use ports::{FraudScorer, Notifier, ObjectRef, ObjectStore, RecordSink};
+pub use ports::{
+    EventClaims, FraudScorer, MemoryClaims, Notifier, ObjectRef, ObjectStore, RecordSink,
+};
 pub use transaction::{
     FraudAssessment, Outcome, PRODUCT_CATEGORIES, ProcessedRecord, ProcessedTransaction,
     RuleResult, Transaction,

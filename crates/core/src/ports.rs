@@ -1,7 +1,7 @@
 //! Ports: the traits that adapters (AWS, local) implement.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::{Error, FraudAssessment, Transaction};
 
@@ -61,12 +61,43 @@ pub trait ObjectStore: Send + Sync {
 
     fn delete(&self, object: &ObjectRef) -> impl Future<Output = Result<(), Error>> + Send;
 
+    /// Keys under a prefix with when each was last written (when the store says), in
+    /// lexical order.
+    fn entries(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<(String, Option<SystemTime>)>, Error>> + Send;
+
     /// Keys under a prefix, in lexical order.
     fn list(
         &self,
         bucket: &str,
         prefix: &str,
-    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        async move {
+            let entries = self.entries(bucket, prefix).await?;
+            Ok(entries.into_iter().map(|(key, _)| key).collect())
+        }
+    }
+
+    /// Keys under a prefix last written before `before`, in lexical order (a sweep for
+    /// what was left behind).
+    fn list_written_before(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        before: SystemTime,
+    ) -> impl Future<Output = Result<Vec<String>, Error>> + Send {
+        async move {
+            let entries = self.entries(bucket, prefix).await?;
+            Ok(entries
+                .into_iter()
+                .filter(|(_, written)| written.is_some_and(|w| w < before))
+                .map(|(key, _)| key)
+                .collect())
+        }
+    }
 }
 
 /// Something that assesses a transaction: the built-in model and rules, or Amazon Fraud
@@ -102,4 +133,36 @@ pub trait RecordSink: Send + Sync {
         records: Vec<(String, Vec<u8>)>,
         budget: Duration,
     ) -> impl Future<Output = Result<usize, Error>> + Send;
+}
+
+/// Which copy of an event a consumer has acted on. A scoring batch that is retried after
+/// its output was delivered puts a second copy of its records on the topic, at other
+/// offsets; the consumers that must act once per event (alerts, the archive) claim each
+/// event for the position of the copy they read, and pass over copies at other positions.
+/// A consumer batch that is itself retried reads the same positions, so it keeps its
+/// claims and does its work again (idempotently) rather than dropping it.
+pub trait EventClaims: Send + Sync {
+    /// Claims `event_id` within `scope` (one per consumer) for the copy at `position`;
+    /// `true` when that copy holds the claim: the first to claim it, or the same copy again.
+    fn claim(
+        &self,
+        scope: &str,
+        event_id: &str,
+        position: &str,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+}
+
+/// Claims kept in memory: for one process (tests, a local run), where nothing is retried
+/// across processes.
+#[derive(Debug, Default)]
+pub struct MemoryClaims(std::sync::Mutex<std::collections::HashMap<(String, String), String>>);
+
+impl EventClaims for MemoryClaims {
+    async fn claim(&self, scope: &str, event_id: &str, position: &str) -> Result<bool, Error> {
+        let mut claims = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let holder = claims
+            .entry((scope.to_owned(), event_id.to_owned()))
+            .or_insert_with(|| position.to_owned());
+        Ok(holder == position)
+    }
 }

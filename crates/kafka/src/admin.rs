@@ -25,7 +25,9 @@ pub async fn ensure_topics(config: &KafkaConfig, topics: &[(&str, i32)]) -> Resu
         .request_timeout(Some(Duration::from_secs(15)));
     let new: Vec<NewTopic> = topics
         .iter()
-        .map(|&(topic, partitions)| NewTopic::new(topic, partitions, TopicReplication::Fixed(1)))
+        // -1: the broker's default replication (KIP-464). MSK Serverless refuses any
+        // other factor than its own 3; a one-broker test cluster has 1.
+        .map(|&(topic, partitions)| NewTopic::new(topic, partitions, TopicReplication::Fixed(-1)))
         .collect();
     let results = admin
         .create_topics(&new, &options)

@@ -43,7 +43,15 @@ impl Auth {
         };
         let hint = if reason.contains("certificate verify failed") {
             " (is KAFKA_SSL_CA_FILE the CA that signed the brokers' certificates?)"
-        } else if reason.contains("SSL handshake failed") || reason.contains("ssl") {
+        } else if [
+            "SSL handshake failed",
+            "wrong version number",
+            "incorrect security.protocol",
+        ]
+        .iter()
+        .any(|m| reason.contains(m))
+        {
+            // A TLS client at a plaintext listener, or the other way round.
             " (does the listener speak TLS? KAFKA_SECURITY_PROTOCOL must match it)"
         } else if reason.contains("SASL") || reason.contains("uthenticat") {
             " (check KAFKA_AUTH and its credentials)"

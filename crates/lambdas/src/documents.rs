@@ -1,5 +1,9 @@
 //! `classify-document`: S3 ObjectCreated events on the upload bucket → filed documents
-//! (`vigil_documents::filing`).
+//! (`vigil_documents::filing`); and, on a schedule, a sweep that files again the uploads an
+//! event failed to file (after S3's retries such an event waits in the failure queue, and
+//! the upload would otherwise stay unfiled).
+
+use std::time::{Duration, SystemTime};
 
 use aws_lambda_events::event::s3::S3Event;
 use vigil_core::{ObjectRef, ObjectStore};
@@ -13,10 +17,14 @@ use crate::settings::Vars;
 /// (required), `MODEL_DIR` (`/opt/vigil/model`, baked into the image), `NER_MODE`
 /// (`verdict` or `everywhere`), and the allow list of values the organisation declares
 /// public: `ALLOW_LIST` (TOML text) or `ALLOW_LIST_OBJECT` (`s3://bucket/key` of a TOML
-/// file, read once at start; a missing object is an empty list).
+/// file, read once at start; a missing object is an empty list); for the sweep,
+/// `UPLOAD_BUCKET` (none: no sweep) and `SWEEP_AFTER_MINUTES` (30: how long an upload may
+/// wait for its event before the sweep files it).
 #[derive(Debug, Clone)]
 pub struct ClassifySettings {
     pub buckets: Buckets,
+    pub upload_bucket: Option<String>,
+    pub sweep_after: Duration,
     pub model_dir: String,
     pub mode: vigil_documents::NerMode,
     pub allow_list: Option<String>,
@@ -33,6 +41,14 @@ impl ClassifySettings {
                 clean: vars.required("CLEAN_BUCKET", "where documents without go")?,
                 findings: vars.required("FINDINGS_BUCKET", "where findings records go")?,
             },
+            upload_bucket: vars.optional("UPLOAD_BUCKET"),
+            sweep_after: Duration::from_secs(
+                60 * vars.parsed_or("SWEEP_AFTER_MINUTES", 30, |t| {
+                    t.trim()
+                        .parse::<u64>()
+                        .map_err(|_| format!("must be a whole number of minutes, got `{t}`"))
+                })?,
+            ),
             model_dir: vars.text_or("MODEL_DIR", "/opt/vigil/model")?,
             mode: vars.choice_or(
                 "NER_MODE",
@@ -105,9 +121,124 @@ pub async fn classify_event(
     Ok(filed)
 }
 
+/// What an invocation asks for: uploads to file (an S3 event), or a sweep (a scheduled
+/// EventBridge event).
+#[derive(Debug)]
+pub enum Invocation {
+    Uploads(S3Event),
+    Sweep,
+}
+
+impl Invocation {
+    pub fn from_payload(payload: serde_json::Value) -> Result<Self, Error> {
+        if payload.get("Records").is_some() {
+            return serde_json::from_value(payload)
+                .map(Invocation::Uploads)
+                .map_err(|e| Error::Event(format!("not an S3 event: {e}")));
+        }
+        if payload.get("source").and_then(|s| s.as_str()) == Some("aws.events") {
+            return Ok(Invocation::Sweep);
+        }
+        Err(Error::Event(
+            "neither an S3 event (`Records`) nor a scheduled event (`source`: `aws.events`)".into(),
+        ))
+    }
+}
+
+/// Most uploads one sweep files: a sweep must end well inside the function's timeout, and
+/// the next one takes the rest.
+pub const SWEEP_LIMIT: usize = 50;
+
+/// What a sweep found and did.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
+pub struct Swept {
+    /// Uploads older than the wait that are not filed.
+    pub unfiled: usize,
+    pub filed: usize,
+    pub failed: usize,
+    /// Unfiled uploads left for the next sweep (over [`SWEEP_LIMIT`]).
+    pub left: usize,
+}
+
+/// Files again each upload written before `now - wait` that is still in `upload_bucket`,
+/// except those already filed as unreadable (tagged `vigil-verdict=error`: they stay, with
+/// their findings record saying why). Fails, after trying every one, when any could not be
+/// filed, so that the failure is counted and alarmed.
+pub async fn sweep(
+    store: &impl ObjectStore,
+    classifier: &Classifier,
+    buckets: &Buckets,
+    upload_bucket: &str,
+    wait: Duration,
+    now: SystemTime,
+) -> Result<Swept, Error> {
+    let before = now.checked_sub(wait).unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut swept = Swept::default();
+    for key in store.list_written_before(upload_bucket, "", before).await? {
+        let upload = ObjectRef::new(upload_bucket, &key);
+        let tags = store.tags(&upload).await?;
+        if tags
+            .iter()
+            .any(|(k, v)| k == filing::VERDICT_TAG && v == vigil_core::Verdict::Error.as_str())
+        {
+            continue;
+        }
+        swept.unfiled += 1;
+        if swept.filed + swept.failed == SWEEP_LIMIT {
+            swept.left += 1;
+            continue;
+        }
+        match filing::file_upload(store, classifier, &upload, buckets).await {
+            Ok(_) => swept.filed += 1,
+            Err(e) => {
+                swept.failed += 1;
+                tracing::error!(object = %upload, error = %e, "the sweep could not file the document");
+            }
+        }
+    }
+    tracing::info!(
+        unfiled = swept.unfiled,
+        filed = swept.filed,
+        failed = swept.failed,
+        left = swept.left,
+        "sweep done"
+    );
+    if swept.failed > 0 {
+        return Err(Error::Event(format!(
+            "the sweep could not file {} of {} uploads",
+            swept.failed, swept.unfiled
+        )));
+    }
+    Ok(swept)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invocations_are_s3_events_or_schedules() {
+        let schedule: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../infra/events/eventbridge-schedule.json"
+        ))
+        .unwrap();
+        assert!(matches!(
+            Invocation::from_payload(schedule).unwrap(),
+            Invocation::Sweep
+        ));
+        let s3: serde_json::Value =
+            serde_json::from_str(include_str!("../../../infra/events/example-s3-event.json"))
+                .unwrap();
+        let Invocation::Uploads(event) = Invocation::from_payload(s3).unwrap() else {
+            panic!("an S3 event")
+        };
+        assert_eq!(
+            uploads(&event).unwrap(),
+            [ObjectRef::new("sourcebucket", "Happy Face.jpg")]
+        );
+        let err = Invocation::from_payload(serde_json::json!({"hello": 1})).unwrap_err();
+        assert!(err.to_string().contains("neither an S3 event"), "{err}");
+    }
 
     #[test]
     fn keys_are_url_decoded() {

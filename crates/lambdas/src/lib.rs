@@ -3,6 +3,7 @@
 
 pub mod consumers;
 pub mod documents;
+pub mod kafka_env;
 pub mod msk;
 pub mod produce;
 pub mod reports;
@@ -15,13 +16,16 @@ use settings::{Vars, env_var};
 /// it fails (the functions' timeout is 120 s).
 pub const DELIVERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The brokers from `KAFKA_BOOTSTRAP_SERVERS` (required), with TLS and SASL from
-/// `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SSL_CA_FILE`, `KAFKA_AUTH` and their companions
-/// (`vigil_kafka::security`).
+/// The brokers from `KAFKA_BOOTSTRAP_SERVERS` (required; `kafka_env::resolve` fills it in
+/// from `KAFKA_CLUSTER_ARN`), with TLS and SASL from `KAFKA_SECURITY_PROTOCOL`,
+/// `KAFKA_SSL_CA_FILE`, `KAFKA_AUTH` and their companions (`vigil_kafka::security`).
 pub fn kafka_from_vars(
     vars: &Vars<impl Fn(&str) -> Option<String>>,
 ) -> Result<vigil_kafka::KafkaConfig, Error> {
-    let servers = vars.required("KAFKA_BOOTSTRAP_SERVERS", "the brokers' host:port list")?;
+    let servers = vars.required(
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "the brokers' host:port list, or KAFKA_CLUSTER_ARN to ask MSK for them",
+    )?;
     let security = vigil_kafka::Security::from_lookup(|name| vars.optional(name))?;
     Ok(vigil_kafka::KafkaConfig::new(&servers)?.with_security(security)?)
 }

@@ -19,23 +19,36 @@ use crate::settings::Vars;
 /// Most records one invocation may produce: a Lambda has 15 minutes at most.
 pub const MAX_COUNT: usize = 1_000_000;
 
+/// Most partitions a topic the producer creates may have.
+pub const MAX_PARTITIONS: i32 = 1_000;
+
 /// Settings from the function's environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProduceSettings {
     pub kafka: KafkaConfig,
     pub topic: String,
+    /// The pipeline's other topics, created with `topic` when missing (MSK does not create
+    /// topics on first use), so that the event source mappings find all three.
+    pub processed_topic: String,
+    pub dead_letter_topic: String,
+    pub partitions: i32,
     pub count: usize,
     pub fraud_rate: f64,
 }
 
 impl ProduceSettings {
     /// `KAFKA_BOOTSTRAP_SERVERS` (required), `KAFKA_SECURITY_PROTOCOL` (plaintext),
-    /// `TRANSACTIONS_TOPIC` (transactions), `TRANSACTION_COUNT` (50), `FRAUD_RATE` (0.05).
+    /// `TRANSACTIONS_TOPIC` (transactions), `PROCESSED_TOPIC` (`processed_transactions`),
+    /// `DEAD_LETTER_TOPIC` (`transactions_dead_letters`), `TOPIC_PARTITIONS` (6),
+    /// `TRANSACTION_COUNT` (50), `FRAUD_RATE` (0.05).
     pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let vars = Vars::new(lookup);
         Ok(Self {
             kafka: crate::kafka_from_vars(&vars)?,
             topic: vars.text_or("TRANSACTIONS_TOPIC", "transactions")?,
+            processed_topic: vars.text_or("PROCESSED_TOPIC", "processed_transactions")?,
+            dead_letter_topic: vars.text_or("DEAD_LETTER_TOPIC", "transactions_dead_letters")?,
+            partitions: vars.parsed_or("TOPIC_PARTITIONS", 6, parse_partitions)?,
             count: vars.parsed_or("TRANSACTION_COUNT", 50, parse_count)?,
             fraud_rate: vars.parsed_or("FRAUD_RATE", 0.05, parse_rate)?,
         })
@@ -48,6 +61,26 @@ fn parse_count(text: &str) -> Result<usize, String> {
         _ => Err(format!(
             "must be a whole number from 1 to {MAX_COUNT}, got `{text}`"
         )),
+    }
+}
+
+fn parse_partitions(text: &str) -> Result<i32, String> {
+    match text.trim().parse::<i32>() {
+        Ok(n) if (1..=MAX_PARTITIONS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number from 1 to {MAX_PARTITIONS}, got `{text}`"
+        )),
+    }
+}
+
+impl ProduceSettings {
+    /// The topics to create when missing, with their partition counts.
+    pub fn topics(&self) -> [(&str, i32); 3] {
+        [
+            (&self.topic, self.partitions),
+            (&self.processed_topic, self.partitions),
+            (&self.dead_letter_topic, self.partitions),
+        ]
     }
 }
 
@@ -182,6 +215,24 @@ mod tests {
             (s.topic.as_str(), s.count, s.fraud_rate),
             ("transactions", 50, 0.05)
         );
+        assert_eq!(
+            s.topics(),
+            [
+                ("transactions", 6),
+                ("processed_transactions", 6),
+                ("transactions_dead_letters", 6)
+            ]
+        );
+        let err = settings_from(&[
+            ("KAFKA_BOOTSTRAP_SERVERS", "h:1"),
+            ("TOPIC_PARTITIONS", "0"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("TOPIC_PARTITIONS must be a whole number"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -189,7 +240,8 @@ mod tests {
         let err = settings_from(&[]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "configuration: KAFKA_BOOTSTRAP_SERVERS is not set (the brokers' host:port list)"
+            "configuration: KAFKA_BOOTSTRAP_SERVERS is not set (the brokers' host:port list, or \
+             KAFKA_CLUSTER_ARN to ask MSK for them)"
         );
         let err = settings_from(&[("KAFKA_BOOTSTRAP_SERVERS", "localhost")]).unwrap_err();
         assert!(

@@ -13,17 +13,14 @@ use crate::Error;
 use crate::settings::Vars;
 
 /// `refresh-reports`' settings: `ATHENA_WORKGROUP`, `GLUE_DATABASE`, `REPORTS_BUCKET`
-/// (required), `REPORTS_PREFIX` (`reports/`), `CRAWLER_NAME` (none: no crawler),
-/// `QUERY_BUDGET_SECONDS` (300), `CRAWLER_BUDGET_SECONDS` (600).
+/// (required), `REPORTS_PREFIX` (`reports/`), `QUERY_BUDGET_SECONDS` (300).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportSettings {
     pub workgroup: String,
     pub database: String,
     pub bucket: String,
     pub prefix: String,
-    pub crawler: Option<String>,
     pub query_budget: Duration,
-    pub crawler_budget: Duration,
 }
 
 impl ReportSettings {
@@ -34,9 +31,7 @@ impl ReportSettings {
             database: vars.required("GLUE_DATABASE", "the Glue database of the table")?,
             bucket: vars.required("REPORTS_BUCKET", "the reports bucket's name")?,
             prefix: vars.text_or("REPORTS_PREFIX", "reports/")?,
-            crawler: vars.optional("CRAWLER_NAME"),
             query_budget: vars.seconds_or("QUERY_BUDGET_SECONDS", 300)?,
-            crawler_budget: vars.seconds_or("CRAWLER_BUDGET_SECONDS", 600)?,
         })
     }
 
@@ -67,7 +62,6 @@ pub struct Refreshed {
     pub objects: Vec<String>,
     pub transactions: u64,
     pub blocked: u64,
-    pub crawler_seconds: Option<f64>,
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -118,7 +112,6 @@ pub async fn refresh<R: Runner, S: ObjectStore>(
         objects,
         transactions: report.total(),
         blocked: report.totals[2],
-        crawler_seconds: None,
     })
 }
 
@@ -134,17 +127,12 @@ mod tests {
             ("ATHENA_WORKGROUP", "wg"),
             ("GLUE_DATABASE", "txn_database"),
             ("REPORTS_BUCKET", "reports"),
-            ("CRAWLER_NAME", ""),
         ]
         .into();
         let s = ReportSettings::from_vars(|k| vars.get(k).map(|v| v.to_string())).unwrap();
         assert_eq!(
-            (s.prefix.as_str(), s.crawler.as_deref()),
-            ("reports/", None)
-        );
-        assert_eq!(
-            (s.query_budget.as_secs(), s.crawler_budget.as_secs()),
-            (300, 600)
+            (s.prefix.as_str(), s.query_budget.as_secs()),
+            ("reports/", 300)
         );
         assert_eq!(
             s.source(),

@@ -1,36 +1,11 @@
 //! `classify-document` under `cargo lambda watch`, invoked with S3 ObjectCreated events
 //! against moto's S3: uploads are filed to the PII or the clean bucket under the same key,
 //! tagged, with a findings record; a broken file stays in the upload bucket with an
-//! `error` verdict; keys with `+` and `%20` are decoded; a repeated event does no harm.
+//! `error` verdict; keys with `+` and `%20` are decoded; a repeated event does no harm; a
+//! scheduled sweep files the uploads whose event never filed them.
 //! Needs `VIGIL_TEST_MODEL_DIR` (the imported NER model): infra/test.sh sets it.
 
 mod common;
-
-use serde_json::json;
-
-fn s3_event(bucket: &str, keys: &[&str], name: &str) -> std::path::PathBuf {
-    let records: Vec<_> = keys
-        .iter()
-        .map(|key| {
-            json!({
-                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                "eventTime": "2026-11-27T10:00:00.000Z", "eventName": "ObjectCreated:Put",
-                "userIdentity": {"principalId": "AWS:TEST"},
-                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-                "responseElements": {"x-amz-request-id": "1", "x-amz-id-2": "2"},
-                "s3": {
-                    "s3SchemaVersion": "1.0", "configurationId": "uploads",
-                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"},
-                               "arn": format!("arn:aws:s3:::{bucket}")},
-                    "object": {"key": key, "size": 1, "eTag": "x", "sequencer": "1"}
-                }
-            })
-        })
-        .collect();
-    let path = std::env::temp_dir().join(format!("vigil-s3-{}-{name}.json", std::process::id()));
-    std::fs::write(&path, json!({ "Records": records }).to_string()).unwrap();
-    path
-}
 
 /// Four fresh buckets: uploads, pii, clean, findings.
 async fn buckets(s3: &aws_sdk_s3::Client) -> [String; 4] {
@@ -45,8 +20,17 @@ async fn buckets(s3: &aws_sdk_s3::Client) -> [String; 4] {
 /// The function under `cargo lambda watch`, filing into these buckets, its allow list
 /// read from `config/allow-list.toml` in the findings bucket (if there is one).
 fn watch_classify(endpoint: &str, model: &str, [pii, clean, findings]: [&str; 3]) -> common::Watch {
+    watch_classify_with(endpoint, model, [pii, clean, findings], &[])
+}
+
+fn watch_classify_with(
+    endpoint: &str,
+    model: &str,
+    [pii, clean, findings]: [&str; 3],
+    more: &[(&'static str, String)],
+) -> common::Watch {
     let aws = common::aws_env(endpoint);
-    let extra = [
+    let mut extra = vec![
         ("PII_BUCKET", pii.to_owned()),
         ("CLEAN_BUCKET", clean.to_owned()),
         ("FINDINGS_BUCKET", findings.to_owned()),
@@ -56,6 +40,7 @@ fn watch_classify(endpoint: &str, model: &str, [pii, clean, findings]: [&str; 3]
             format!("s3://{findings}/config/allow-list.toml"),
         ),
     ];
+    extra.extend_from_slice(more);
     common::watch(
         env!("CARGO_BIN_EXE_classify-document"),
         &common::env_for(&aws, &extra),
@@ -92,7 +77,7 @@ async fn uploads_are_filed_with_findings_and_tags_once() {
 
     let watch = watch_classify(&endpoint, &model, [&pii, &clean, &findings]);
     // Keys as S3 sends them: URL-encoded, `+` for a space.
-    let event = s3_event(
+    let event = common::s3_event(
         &uploads,
         &[
             "loan+file+%282024%29.pdf",
@@ -218,7 +203,7 @@ async fn the_allow_list_object_is_read_at_start_and_applied() {
         .await
         .unwrap();
     let watch = watch_classify(&endpoint, &model, [&pii, &clean, &findings]);
-    let event = s3_event(&uploads, &["letter.pdf"], "allow");
+    let event = common::s3_event(&uploads, &["letter.pdf"], "allow");
     let answer = common::invoke(&watch, &event);
     assert_eq!(answer["filed"], 1, "{answer}");
     assert_eq!(common::s3_keys(&s3, &clean).await, ["letter.pdf"]);
@@ -257,7 +242,62 @@ async fn a_malformed_event_is_an_error_not_a_crash() {
         "a malformed event fails the invocation"
     );
     // The function is still alive and answers the next event.
-    let ok = s3_event("no-such-bucket", &[], "empty");
+    let ok = common::s3_event("no-such-bucket", &[], "empty");
     let answer = common::invoke(&watch, &ok);
     assert_eq!(answer["filed"], 0, "{answer}");
+}
+
+#[tokio::test]
+async fn a_scheduled_sweep_files_what_no_event_filed() {
+    let (Some(endpoint), Some(model)) = (common::moto(), common::model()) else {
+        return;
+    };
+    let s3 = common::s3_client(&endpoint);
+    let [uploads, pii, clean, findings] = buckets(&s3).await;
+    let people = vigil_corpus::people().unwrap();
+    let application = vigil_corpus::generate(&people, 11, 0);
+    // Two uploads whose events were lost (or gave up): a document and a broken file.
+    for (key, body) in [
+        ("lost/application.pdf", application.bytes.clone()),
+        ("lost/broken.pdf", application.bytes[..200].to_vec()),
+    ] {
+        s3.put_object()
+            .bucket(&uploads)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let watch = watch_classify_with(
+        &endpoint,
+        &model,
+        [&pii, &clean, &findings],
+        &[
+            ("UPLOAD_BUCKET", uploads.clone()),
+            ("SWEEP_AFTER_MINUTES", "0".into()),
+        ],
+    );
+    let schedule = common::workspace_root().join("infra/events/eventbridge-schedule.json");
+    let first = common::invoke(&watch, &schedule);
+    assert_eq!(
+        (
+            first["unfiled"].as_u64(),
+            first["filed"].as_u64(),
+            first["failed"].as_u64()
+        ),
+        (Some(2), Some(2), Some(0)),
+        "{first}"
+    );
+    assert_eq!(common::s3_keys(&s3, &pii).await, ["lost/application.pdf"]);
+    assert_eq!(common::s3_keys(&s3, &uploads).await, ["lost/broken.pdf"]);
+    // The broken file was filed as unreadable (tagged `error`, with its findings): the next
+    // sweep leaves it where it is.
+    let second = common::invoke(&watch, &schedule);
+    assert_eq!(second["unfiled"].as_u64(), Some(0), "{second}");
+    let records = common::s3_keys(&s3, &findings).await;
+    assert!(
+        records.contains(&"findings/lost/broken.pdf.json".to_owned()),
+        "{records:?}"
+    );
 }

@@ -1,9 +1,11 @@
 //! The transaction pipeline end to end through the four Lambda functions, each under
 //! `cargo lambda watch`, on real peers: `produce-transactions` writes to tansu; its records
 //! (plus two malformed ones) go to `score-transactions` as an MSK event, as the event source
-//! mapping would send them; the processed records go to `alert-transactions` (moto's SNS)
-//! and `archive-transactions` (moto's S3). N transactions come out as N archived rows with
-//! outcomes and one masked SNS message per `block`; the malformed ones are dead letters.
+//! mapping would send them, and again, as the mapping retries a batch whose invocation
+//! failed after its output was delivered; the processed records (each twice) go to
+//! `alert-transactions` (moto's SNS) and `archive-transactions` (moto's S3), which claim
+//! each event in moto's DynamoDB. N transactions come out as N archived rows with outcomes
+//! and one masked SNS message per `block`; the malformed ones are dead letters.
 
 mod common;
 
@@ -101,37 +103,57 @@ async fn transactions_come_out_archived_and_alerted_once_masked() {
             ("DEAD_LETTER_TOPIC", &dead),
         ],
     );
-    let summary = common::invoke(
-        &score,
-        &common::msk_event(&transactions, &sent, &format!("e2e-{run}-score")),
-    );
-    assert_eq!(
-        (
-            summary["processed"].as_u64(),
-            summary["dead_letters"].as_u64()
-        ),
-        (Some(COUNT as u64), Some(2)),
-        "{summary}"
-    );
+    let batch = common::msk_event(&transactions, &sent, &format!("e2e-{run}-score"));
+    // The batch twice: the second time as a retry after the first had delivered.
+    for _ in 0..2 {
+        let summary = common::invoke(&score, &batch);
+        assert_eq!(
+            (
+                summary["processed"].as_u64(),
+                summary["dead_letters"].as_u64()
+            ),
+            (Some(COUNT as u64), Some(2)),
+            "{summary}"
+        );
+    }
     drop(score);
-    let scored = read_all(&config, &processed, COUNT).await;
-    let dead_letters = read_all(&config, &dead, 2).await;
-    assert_eq!(dead_letters.len(), 2);
+    let scored = read_all(&config, &processed, 2 * COUNT).await;
+    assert_eq!(scored.len(), 2 * COUNT, "the retry repeated every record");
+    let dead_letters = read_all(&config, &dead, 4).await;
+    assert_eq!(dead_letters.len(), 4);
 
-    // Alert and archive: the same processed batch, each its own consumer.
+    // Alert and archive: the same processed batch, each its own consumer, each claiming
+    // the events it acts on.
+    let claims = format!("vigil-e2e-claims-{run}");
+    common::dynamodb_table(&moto, &claims, "claim").await;
     let event = common::msk_event(&processed, &scored, &format!("e2e-{run}-processed"));
-    let alert_env = [("ALERT_TOPIC_ARN", arn.clone())];
+    let alert_env = [
+        ("ALERT_TOPIC_ARN", arn.clone()),
+        ("CLAIMS_TABLE", claims.clone()),
+    ];
     let alert = common::watch(
         env!("CARGO_BIN_EXE_alert-transactions"),
         &common::env_for(&aws, &alert_env),
     );
     let alerted = common::invoke(&alert, &event);
-    let archive_env = [("ARCHIVE_BUCKET", bucket.clone())];
+    assert_eq!(alerted["repeats"], COUNT, "{alerted}");
+    let archive_env = [
+        ("ARCHIVE_BUCKET", bucket.clone()),
+        ("CLAIMS_TABLE", claims.clone()),
+    ];
     let archive = common::watch(
         env!("CARGO_BIN_EXE_archive-transactions"),
         &common::env_for(&aws, &archive_env),
     );
-    common::invoke(&archive, &event);
+    // Twice: a retried archive batch keeps its claims and rewrites its own objects.
+    for _ in 0..2 {
+        let archived = common::invoke(&archive, &event);
+        assert_eq!(
+            (archived["records"].as_u64(), archived["repeats"].as_u64()),
+            (Some(2 * COUNT as u64), Some(COUNT as u64)),
+            "{archived}"
+        );
+    }
 
     // N archived rows, each transaction once, intact, with an outcome.
     let mut archived: HashMap<String, ProcessedTransaction> = HashMap::new();

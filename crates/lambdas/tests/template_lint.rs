@@ -1,5 +1,6 @@
-//! `template.yaml` passes `sam validate --lint` and `cfn-lint` (both from PyPI; the README's
-//! test command installs them). A broken copy must fail, so the check cannot pass vacuously.
+//! `template.yaml` passes `sam validate --lint`, `cfn-lint` and the checkov security scanner
+//! (all from PyPI; the README's test command installs them). A broken copy must fail, so the
+//! checks cannot pass vacuously.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -25,6 +26,28 @@ fn sam(template: &Path) -> Output {
 
 fn cfn_lint(template: &Path) -> Output {
     run("cfn-lint", &[], template)
+}
+
+/// checkov over the template alone, offline (no guideline download), failed checks only.
+fn checkov(template: &Path) -> Output {
+    run(
+        "checkov",
+        &[
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "--file",
+        ],
+        template,
+    )
+}
+
+fn write_copy(text: &str, name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("vigil-{name}-{}.yaml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
 /// Both linters answer; `None` (the test skipped) when either is not installed.
@@ -67,8 +90,7 @@ fn linters_reject_a_broken_template() {
         broken, text,
         "the template should subscribe the alert e-mail"
     );
-    let path = std::env::temp_dir().join(format!("vigil-broken-{}.yaml", std::process::id()));
-    std::fs::write(&path, broken).unwrap();
+    let path = write_copy(&broken, "broken");
     let (sam_out, lint_out) = (sam(&path), cfn_lint(&path));
     let _ = std::fs::remove_file(&path);
     assert!(!sam_out.status.success(), "sam accepted a broken template");
@@ -79,23 +101,101 @@ fn linters_reject_a_broken_template() {
 }
 
 #[test]
-fn every_bucket_is_encrypted_private_and_tls_only() {
+fn template_passes_checkov() {
+    let Some(()) = vigil_testkit::tool("checkov", &["--version"], "checkov") else {
+        return;
+    };
+    let out = checkov(&template());
+    assert!(out.status.success(), "{}", report(&out));
+}
+
+#[test]
+fn checkov_rejects_an_unencrypted_queue() {
+    let Some(()) = vigil_testkit::tool("checkov", &["--version"], "checkov") else {
+        return;
+    };
     let text = std::fs::read_to_string(template()).unwrap();
-    let buckets = text.matches("Type: AWS::S3::Bucket\n").count();
+    let queue = "      KmsMasterKeyId: !Ref VigilKey\n      MessageRetentionPeriod";
     assert!(
-        buckets >= 5,
-        "archive + four document buckets, found {buckets}"
+        text.contains(queue),
+        "the failure queues use the stack's key"
     );
-    for (what, needle) in [
-        ("encryption", "SSEAlgorithm: aws:kms"),
-        ("public access block", "RestrictPublicBuckets: true"),
-        ("TLS-only policy", "aws:SecureTransport: \"false\""),
-    ] {
-        assert_eq!(
-            text.matches(needle).count(),
-            buckets,
-            "every bucket has {what}"
+    let path = write_copy(
+        &text.replacen(queue, "      MessageRetentionPeriod", 1),
+        "plain-queue",
+    );
+    let out = checkov(&path);
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        !out.status.success(),
+        "checkov accepted an unencrypted queue"
+    );
+    assert!(report(&out).contains("CKV_AWS_27"), "{}", report(&out));
+}
+
+/// A scanner check the template skips says why, next to the skip.
+#[test]
+fn every_skipped_check_gives_its_reason() {
+    let text = std::fs::read_to_string(template()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let skips: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].trim_start().starts_with("- id: CKV"))
+        .collect();
+    assert!(!skips.is_empty());
+    for i in skips {
+        let reason = lines.get(i + 1).map(|l| l.trim()).unwrap_or("");
+        assert!(
+            reason.starts_with("comment:")
+                && lines.get(i + 2).is_some_and(|l| !l.trim().is_empty()),
+            "line {}: {} is skipped without a reason",
+            i + 1,
+            lines[i].trim()
         );
+    }
+}
+
+/// The template's buckets: `(logical id, its text up to the next resource)`.
+fn buckets(text: &str) -> Vec<(&str, &str)> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("    Type: AWS::S3::Bucket\n") {
+        let start = text[..at].rfind("\n  ").map_or(0, |i| i + 3);
+        let name = text[start..at].trim().trim_end_matches(':');
+        let rest = &text[at + 1..];
+        let end = rest
+            .find("\n  # ")
+            .into_iter()
+            .chain(rest.find("\n\n"))
+            .min();
+        found.push((name, &rest[..end.unwrap_or(rest.len())]));
+    }
+    found
+}
+
+#[test]
+fn every_bucket_is_encrypted_private_logged_and_tls_only() {
+    let text = std::fs::read_to_string(template()).unwrap();
+    let buckets = buckets(&text);
+    assert!(
+        buckets.len() >= 6,
+        "archive, reports, four document buckets and the access logs, found {buckets:?}"
+    );
+    for (name, body) in &buckets {
+        assert!(body.contains("SSEAlgorithm:"), "{name} is not encrypted");
+        assert!(
+            body.contains("RestrictPublicBuckets: true"),
+            "{name} is not private"
+        );
+        assert!(
+            text.contains(&format!("Bucket: !Ref {name}\n"))
+                && text.matches("aws:SecureTransport: \"false\"").count() == buckets.len(),
+            "{name} has no TLS-only policy"
+        );
+        if *name != "AccessLogsBucket" {
+            assert!(
+                body.contains("DestinationBucketName: !Ref AccessLogsBucket"),
+                "{name} keeps no access log"
+            );
+        }
     }
 }
 

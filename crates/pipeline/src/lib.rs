@@ -10,6 +10,7 @@
 pub mod alert;
 pub mod archive;
 pub mod batch;
+pub mod dedup;
 pub mod local;
 pub mod run;
 pub mod score;

@@ -144,6 +144,40 @@ impl LocalStore {
     }
 }
 
+impl LocalStore {
+    /// Keys under a prefix with when their files were last written, in lexical order.
+    fn written(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Option<std::time::SystemTime>)>, Error> {
+        let base = self.root.join(bucket);
+        let mut entries = Vec::new();
+        let mut pending = vec![base.clone()];
+        while let Some(dir) = pending.pop() {
+            let listing = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_error("list", &ObjectRef::new(bucket, prefix), e)),
+            };
+            for entry in listing.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if let Ok(relative) = path.strip_prefix(&base) {
+                    let key = relative.to_string_lossy().replace('\\', "/");
+                    if key.starts_with(prefix) && !key.contains(".tmp-") {
+                        let written = entry.metadata().and_then(|m| m.modified()).ok();
+                        entries.push((key, written));
+                    }
+                }
+            }
+        }
+        entries.sort();
+        Ok(entries)
+    }
+}
+
 impl ObjectStore for LocalStore {
     async fn put(
         &self,
@@ -196,30 +230,12 @@ impl ObjectStore for LocalStore {
         Ok(())
     }
 
-    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, Error> {
-        let base = self.root.join(bucket);
-        let mut keys = Vec::new();
-        let mut pending = vec![base.clone()];
-        while let Some(dir) = pending.pop() {
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_error("list", &ObjectRef::new(bucket, prefix), e)),
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    pending.push(path);
-                } else if let Ok(relative) = path.strip_prefix(&base) {
-                    let key = relative.to_string_lossy().replace('\\', "/");
-                    if key.starts_with(prefix) && !key.contains(".tmp-") {
-                        keys.push(key);
-                    }
-                }
-            }
-        }
-        keys.sort();
-        Ok(keys)
+    async fn entries(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Option<std::time::SystemTime>)>, Error> {
+        self.written(bucket, prefix)
     }
 }
 

@@ -7,9 +7,6 @@ pub enum Error {
     /// A result lacks a column or holds a value of the wrong kind.
     #[error("query {name}: {message}")]
     Result { name: String, message: String },
-    /// The Glue crawler failed or overran its time budget.
-    #[error("crawler {name}: {message}")]
-    Crawler { name: String, message: String },
     #[error("chart {name}: {message}")]
     Chart { name: String, message: String },
     #[error("{path}: {source}")]

@@ -6,6 +6,8 @@
 //! test`, or a clone without `../shared`, skips each test that cannot reach what it needs
 //! and says so on stderr, instead of failing with a missing variable.
 
+pub mod http;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

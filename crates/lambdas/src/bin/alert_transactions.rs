@@ -4,8 +4,9 @@
 
 use aws_lambda_events::event::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use vigil_aws::claims::DynamoClaims;
 use vigil_aws::sns::SnsNotifier;
-use vigil_lambdas::consumers::{AlertSettings, alert};
+use vigil_lambdas::consumers::{AlertSettings, CLAIM_TTL, Claims, alert_once};
 use vigil_lambdas::msk::records;
 use vigil_lambdas::settings::env_var;
 
@@ -13,12 +14,21 @@ use vigil_lambdas::settings::env_var;
 async fn main() -> Result<(), Error> {
     vigil_lambdas::init_logging();
     let settings = AlertSettings::from_vars(env_var)?;
-    let notifier =
-        SnsNotifier::from_sdk_config(&vigil_aws::load_config().await, settings.topic_arn);
+    let config = vigil_aws::load_config().await;
+    let claims = match &settings.claims_table {
+        Some(table) => Claims::Table(DynamoClaims::from_sdk_config(&config, table, CLAIM_TTL)),
+        None => {
+            tracing::warn!("CLAIMS_TABLE is not set: a repeated event alerts again");
+            Claims::None
+        }
+    };
+    let notifier = SnsNotifier::from_sdk_config(&config, settings.topic_arn);
     let policy = settings.policy;
     lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
-        let notifier = &notifier;
-        async move { Ok::<_, Error>(alert(notifier, policy, &records(&event.payload)).await?) }
+        let (notifier, claims) = (&notifier, &claims);
+        async move {
+            Ok::<_, Error>(alert_once(notifier, claims, policy, &records(&event.payload)).await?)
+        }
     }))
     .await
 }

@@ -4,8 +4,9 @@
 
 use aws_lambda_events::event::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use vigil_aws::claims::DynamoClaims;
 use vigil_aws::s3::S3Store;
-use vigil_lambdas::consumers::{ArchiveSettings, archive};
+use vigil_lambdas::consumers::{ArchiveSettings, CLAIM_TTL, Claims, archive_once};
 use vigil_lambdas::msk::records;
 use vigil_lambdas::settings::env_var;
 
@@ -13,10 +14,20 @@ use vigil_lambdas::settings::env_var;
 async fn main() -> Result<(), Error> {
     vigil_lambdas::init_logging();
     let settings = ArchiveSettings::from_vars(env_var)?;
-    let store = S3Store::from_sdk_config(&vigil_aws::load_config().await);
+    let config = vigil_aws::load_config().await;
+    let store = S3Store::from_sdk_config(&config);
+    let claims = match &settings.claims_table {
+        Some(table) => Claims::Table(DynamoClaims::from_sdk_config(&config, table, CLAIM_TTL)),
+        None => {
+            tracing::warn!("CLAIMS_TABLE is not set: a repeated event is archived again");
+            Claims::None
+        }
+    };
     lambda_runtime::run(service_fn(|event: LambdaEvent<KafkaEvent>| {
-        let (store, bucket) = (&store, &settings.bucket);
-        async move { Ok::<_, Error>(archive(store, bucket, &records(&event.payload)).await?) }
+        let (store, claims, bucket) = (&store, &claims, &settings.bucket);
+        async move {
+            Ok::<_, Error>(archive_once(store, claims, bucket, &records(&event.payload)).await?)
+        }
     }))
     .await
 }

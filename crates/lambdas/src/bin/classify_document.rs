@@ -1,11 +1,11 @@
-//! Lambda `classify-document`: S3 uploads → PII or clean bucket, findings record, tags
-//! (`vigil_lambdas::documents`). Settings: `vigil_lambdas::documents::ClassifySettings`.
+//! Lambda `classify-document`: S3 uploads → PII or clean bucket, findings record, tags; on
+//! a schedule, a sweep of uploads left unfiled (`vigil_lambdas::documents`). Settings:
+//! `vigil_lambdas::documents::ClassifySettings`.
 
-use aws_lambda_events::event::s3::S3Event;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use vigil_aws::s3::S3Store;
 use vigil_documents::{AllowList, Classifier, Limits, ModelFiles, NerModel, Ownership};
-use vigil_lambdas::documents::{ClassifySettings, classify_event};
+use vigil_lambdas::documents::{ClassifySettings, Invocation, classify_event, sweep};
 use vigil_lambdas::settings::env_var;
 
 #[tokio::main]
@@ -24,11 +24,27 @@ async fn main() -> Result<(), Error> {
     let classifier = Classifier::new(Some(model), Limits::default())
         .with_mode(settings.mode)
         .with_ownership(Ownership::default().with_allow_list(allow));
-    lambda_runtime::run(service_fn(|event: LambdaEvent<S3Event>| {
-        let (store, classifier, buckets) = (&store, &classifier, &settings.buckets);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        let (store, classifier, settings) = (&store, &classifier, &settings);
         async move {
-            let filed = classify_event(store, classifier, buckets, &event.payload).await?;
-            Ok::<_, Error>(serde_json::json!({ "filed": filed.len() }))
+            let answer = match Invocation::from_payload(event.payload)? {
+                Invocation::Uploads(uploads) => {
+                    let filed =
+                        classify_event(store, classifier, &settings.buckets, &uploads).await?;
+                    serde_json::json!({ "filed": filed.len() })
+                }
+                Invocation::Sweep => {
+                    let Some(bucket) = &settings.upload_bucket else {
+                        return Err("a sweep needs UPLOAD_BUCKET (the bucket to sweep)".into());
+                    };
+                    let now = std::time::SystemTime::now();
+                    let wait = settings.sweep_after;
+                    let swept =
+                        sweep(store, classifier, &settings.buckets, bucket, wait, now).await?;
+                    serde_json::to_value(swept)?
+                }
+            };
+            Ok::<_, Error>(answer)
         }
     }))
     .await

@@ -2,7 +2,8 @@
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
-use vigil_kafka::KeyedProducer;
+use vigil_kafka::{KeyedProducer, ensure_topics};
+use vigil_lambdas::kafka_env;
 use vigil_lambdas::produce::{ProduceSettings, produce, request_from_event};
 use vigil_lambdas::settings::env_var;
 
@@ -10,8 +11,10 @@ use vigil_lambdas::settings::env_var;
 async fn main() -> Result<(), Error> {
     vigil_lambdas::init_logging();
     // Configuration errors stop the function at start, with the reason in the logs.
-    let settings = ProduceSettings::from_vars(env_var)?;
+    let env = kafka_env::resolve(env_var).await?;
+    let settings = ProduceSettings::from_vars(|name| env.get(name))?;
     let customers = vigil_generator::default_customers()?;
+    ensure_topics(&settings.kafka, &settings.topics()).await?;
     let producer = KeyedProducer::new(&settings.kafka)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let (settings, customers, producer) = (&settings, &customers, &producer);

@@ -1,11 +1,11 @@
-//! Lambda `refresh-reports` (EventBridge schedule): optionally runs the Glue crawler, then the
-//! report's Athena queries, and files the page, charts and results in the reports bucket
-//! (`vigil_lambdas::reports`). Settings: `vigil_lambdas::reports::ReportSettings`.
+//! Lambda `refresh-reports` (EventBridge schedule): runs the report's Athena queries (the
+//! table finds its partitions by projection, so no crawler runs first) and files the page,
+//! charts and results in the reports bucket (`vigil_lambdas::reports`). Settings:
+//! `vigil_lambdas::reports::ReportSettings`.
 
 use chrono::Utc;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use vigil_aws::athena::AthenaRunner;
-use vigil_aws::glue::Crawler;
 use vigil_aws::s3::S3Store;
 use vigil_lambdas::reports::{ReportSettings, refresh, report_date};
 use vigil_lambdas::settings::env_var;
@@ -19,28 +19,13 @@ async fn main() -> Result<(), Error> {
     let mut athena =
         AthenaRunner::from_sdk_config(&config, &settings.workgroup, &settings.database);
     athena.budget = settings.query_budget;
-    let crawler = settings.crawler.as_ref().map(|name| {
-        let mut c = Crawler::from_sdk_config(&config, name);
-        c.budget = settings.crawler_budget;
-        c
-    });
     let workdir = std::env::temp_dir().join("vigil-reports");
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (store, settings, workdir) = (&store, &settings, &workdir);
-        let (mut runner, crawler) = (athena.clone(), crawler.clone());
+        let mut runner = athena.clone();
         async move {
             let date = report_date(&event.payload, Utc::now());
-            let crawler_seconds = match crawler {
-                Some(crawler) => Some(
-                    crawler
-                        .run()
-                        .await
-                        .map_err(vigil_lambdas::Error::from)?
-                        .as_secs_f64(),
-                ),
-                None => None,
-            };
-            let mut done = refresh(
+            let done = refresh(
                 &mut runner,
                 store,
                 &settings.bucket,
@@ -50,7 +35,6 @@ async fn main() -> Result<(), Error> {
                 workdir,
             )
             .await?;
-            done.crawler_seconds = crawler_seconds;
             Ok::<_, Error>(serde_json::to_value(done)?)
         }
     }))

@@ -11,6 +11,7 @@ use vigil_fraud::model::default_model;
 use vigil_fraud::rules::Rules;
 use vigil_fraud::scorer::Scorer;
 use vigil_kafka::KeyedProducer;
+use vigil_lambdas::kafka_env;
 use vigil_lambdas::msk::records;
 use vigil_lambdas::score::{ScoreSettings, ScorerChoice, score};
 use vigil_lambdas::settings::env_var;
@@ -23,7 +24,8 @@ const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     vigil_lambdas::init_logging();
-    let settings = ScoreSettings::from_vars(env_var)?;
+    let env = kafka_env::resolve(env_var).await?;
+    let settings = ScoreSettings::from_vars(|name| env.get(name))?;
     let producer = KeyedProducer::new(&settings.kafka)?;
     match &settings.scorer {
         ScorerChoice::BuiltIn { state_table } => {

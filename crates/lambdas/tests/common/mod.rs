@@ -34,6 +34,20 @@ pub fn workspace_root() -> PathBuf {
 /// Starts `cargo lambda watch --only-lambda-apis` (the Runtime API, without building
 /// anything) and runs `binary` (the one this test build made) against it, with `env`.
 pub fn watch(binary: &str, env: &[(&str, &str)]) -> Watch {
+    watch_command(Command::new(binary), env)
+}
+
+/// [`watch`] for a Lambda package's arm64 `bootstrap` (what `sam build` made), run by
+/// `qemu` (user-mode emulation) with the aarch64 C library of Debian's cross packages.
+pub fn watch_arm64(qemu: &str, bootstrap: &Path, env: &[(&str, &str)]) -> Watch {
+    let mut command = Command::new(qemu);
+    command
+        .args(["-L", "/usr/aarch64-linux-gnu"])
+        .arg(bootstrap);
+    watch_command(command, env)
+}
+
+fn watch_command(mut command: Command, env: &[(&str, &str)]) -> Watch {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -61,7 +75,8 @@ pub fn watch(binary: &str, env: &[(&str, &str)]) -> Watch {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let function = Command::new(binary)
+    let program = command.get_program().to_string_lossy().into_owned();
+    let function = command
         .env(
             "AWS_LAMBDA_RUNTIME_API",
             format!("http://127.0.0.1:{port}/.rt"),
@@ -73,7 +88,7 @@ pub fn watch(binary: &str, env: &[(&str, &str)]) -> Watch {
         .stdout(Stdio::null())
         .process_group(0)
         .spawn()
-        .unwrap_or_else(|e| panic!("starting {binary}: {e}"));
+        .unwrap_or_else(|e| panic!("starting {program}: {e}"));
     Watch {
         emulator,
         function,
@@ -169,6 +184,45 @@ pub fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
             .force_path_style(true)
             .build(),
     )
+}
+
+/// A new DynamoDB table on moto whose partition key is the string attribute `key` (as the
+/// template makes the entity-state and event-claims tables); a client for it.
+pub async fn dynamodb_table(endpoint: &str, name: &str, key: &str) -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url(endpoint)
+            .build(),
+    );
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(key)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(key)
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    client
 }
 
 /// A new SNS topic on moto; its ARN.
@@ -280,4 +334,30 @@ pub async fn s3_keys(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
         .iter()
         .filter_map(|o| o.key().map(str::to_owned))
         .collect()
+}
+
+/// An S3 ObjectCreated event for `keys` (as S3 sends them: URL-encoded) in `bucket`, as a
+/// file for `cargo lambda invoke`.
+pub fn s3_event(bucket: &str, keys: &[&str], name: &str) -> std::path::PathBuf {
+    let records: Vec<_> = keys
+        .iter()
+        .map(|key| {
+            serde_json::json!({
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-11-27T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:TEST"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": "1", "x-amz-id-2": "2"},
+                "s3": {
+                    "s3SchemaVersion": "1.0", "configurationId": "uploads",
+                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "TEST"},
+                               "arn": format!("arn:aws:s3:::{bucket}")},
+                    "object": {"key": key, "size": 1, "eTag": "x", "sequencer": "1"}
+                }
+            })
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("vigil-s3-{}-{name}.json", std::process::id()));
+    std::fs::write(&path, serde_json::json!({ "Records": records }).to_string()).unwrap();
+    path
 }
