@@ -2,6 +2,8 @@
 //! claims its `event_id` for its own position ([`EventClaims`]); a copy at another position
 //! than the claimed one is a repeat (a scoring batch that was retried after delivery).
 
+use std::borrow::Cow;
+
 use futures::StreamExt;
 use serde::Deserialize;
 use vigil_core::EventClaims;
@@ -21,28 +23,35 @@ struct EventIdOf<'a> {
 
 /// The records of `records` that are not repeats within `scope`, in order, and how many
 /// were passed over. A record without a readable `event_id` is kept: the consumer skips it
-/// with its own reason.
-pub async fn first_copies(
+/// with its own reason. Without repeats (the usual batch) the records are not copied.
+pub async fn first_copies<'a>(
     claims: &impl EventClaims,
     scope: &str,
-    records: &[Record],
-) -> Result<(Vec<Record>, usize), Error> {
+    records: &'a [Record],
+) -> Result<(Cow<'a, [Record]>, usize), Error> {
     let calls: Vec<_> = records.iter().map(|r| is_first(claims, scope, r)).collect();
     let firsts: Vec<Result<bool, vigil_core::Error>> = futures::stream::iter(calls)
         .buffered(IN_FLIGHT)
         .collect()
         .await;
-    let mut kept = Vec::with_capacity(records.len());
-    let mut repeats = 0;
-    for (r, first) in records.iter().zip(firsts) {
-        if first? {
-            kept.push(r.clone());
-        } else {
-            repeats += 1;
+    let mut repeated = Vec::new();
+    for (i, first) in firsts.into_iter().enumerate() {
+        if !first? {
+            let r = &records[i];
             tracing::info!(scope, topic = %r.topic, partition = r.partition, offset = r.offset, "repeated event passed over");
+            repeated.push(i);
         }
     }
-    Ok((kept, repeats))
+    if repeated.is_empty() {
+        return Ok((Cow::Borrowed(records), 0));
+    }
+    let kept = records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| repeated.binary_search(i).is_err())
+        .map(|(_, r)| r.clone())
+        .collect();
+    Ok((Cow::Owned(kept), repeated.len()))
 }
 
 async fn is_first(
