@@ -52,6 +52,9 @@ pub async fn alert_once(
     policy: vigil_pipeline::alert::AlertPolicy,
     records: &[Record],
 ) -> Result<Once<AlertSummary>, Error> {
+    // Every record is claimed, not only those that alert: a repeat was scored again (over
+    // state that already counted the first copy), so its outcome may differ, and a repeat
+    // that blocks where the first copy did not must not alert either.
     let (firsts, repeats) = first_copies(claims, "alert", records).await?;
     let mut summary = alert(notifier, policy, &firsts).await?;
     summary.records = records.len();
