@@ -2,7 +2,7 @@
 # Runs Vigil's demo on this machine: installs what is missing, builds `vigil`, and runs
 # `vigil demo` on its embedded defaults (the stages in process, a directory for S3, an
 # outbox for SNS, DataFusion for Athena). With --broker the transactions go through a
-# local Kafka-protocol broker instead (tansu, built once from crates.io: about 30 minutes
+# local Kafka-protocol broker instead (tansu, built once from crates.io: about 7 minutes
 # on 2 cores). Other arguments go to `vigil demo`.
 # Usage: infra/demo.sh [--broker] [--count N] [--seed S] [--out DIR] …
 set -euo pipefail

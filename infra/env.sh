@@ -38,7 +38,7 @@ free_build_space() {
 # Minutes a first run took on this project's 2-core machine with an empty cache
 # (docs/benchmarks.md, "First run"); announce_first_build scales them by the cores here.
 FIRST_RUN_MINUTES_DEMO=22
-FIRST_RUN_MINUTES_TESTS=61
+FIRST_RUN_MINUTES_TESTS=50
 
 # Before a first run: says how long it will take and what for, so that a long silence is
 # not taken for a hang. Arguments: what the run leaves behind (absent: a first run),
