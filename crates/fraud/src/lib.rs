@@ -36,6 +36,13 @@ pub enum Error {
     Model(String),
     #[error("rules: {0}")]
     Rules(String),
+    #[error("rules: line {line}, column {column}: rule `{rule}`: {message}")]
+    RuleExpression {
+        rule: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("training: {0}")]
     Training(String),
     #[error("entity state store: {0}")]
