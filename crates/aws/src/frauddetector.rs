@@ -151,6 +151,9 @@ impl FraudScorer for FraudDetectorScorer {
             ttdf: 0,
             proc_time: 0,
             frauddetector_time: took.as_millis() as u64,
+            model_version: None,
+            rules_version: None,
+            shadow: None,
         })
     }
 }

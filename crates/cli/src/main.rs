@@ -6,6 +6,7 @@ mod fraud;
 mod generate;
 mod ownership;
 mod reports;
+mod versions;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,14 @@ enum Command {
     Query(reports::QueryArgs),
     /// Build the transactions report (HTML page with charts, PNGs, CSV results).
     Report(reports::ReportArgs),
+    /// Publish a model, rules or a list to the registry of versions (a draft until activated).
+    Publish(versions::PublishArgs),
+    /// Make a published model or rules version the one that scores.
+    Activate(versions::ActivateArgs),
+    /// Score candidate versions beside the active ones (in `fd.shadow`, never acted on).
+    Shadow(versions::ShadowArgs),
+    /// List the registry's versions, which are active, and its lists.
+    Versions(versions::VersionsArgs),
 }
 
 /// What to generate; shared by `generate` and `demo`.
@@ -185,6 +194,10 @@ fn main() -> Result<()> {
             let code = tokio::runtime::Runtime::new()?.block_on(reports::query(&args));
             std::process::exit(code)
         }
+        Command::Publish(args) => versions::run(versions::Command::Publish(args)),
+        Command::Activate(args) => versions::run(versions::Command::Activate(args)),
+        Command::Shadow(args) => versions::run(versions::Command::Shadow(args)),
+        Command::Versions(args) => versions::run(versions::Command::Versions(args)),
         Command::Report(args) => tokio::runtime::Runtime::new()?.block_on(reports::report(&args)),
     }
 }

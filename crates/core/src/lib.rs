@@ -25,5 +25,5 @@ pub use ports::{
 };
 pub use transaction::{
     FraudAssessment, Outcome, PRODUCT_CATEGORIES, ProcessedRecord, ProcessedTransaction,
-    RuleResult, Transaction,
+    RuleResult, ShadowAssessment, Transaction,
 };

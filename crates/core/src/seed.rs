@@ -131,6 +131,9 @@ pub fn parse_fd_rendering(text: &str) -> Result<FraudAssessment, String> {
         ttdf,
         proc_time,
         frauddetector_time: fd_time,
+        model_version: None,
+        rules_version: None,
+        shadow: None,
     })
 }
 

@@ -168,6 +168,29 @@ pub struct FraudAssessment {
     pub proc_time: u64,
     /// Time spent in the scorer itself (the model, or the Fraud Detector call).
     pub frauddetector_time: u64,
+    /// The model version that scored (its id in the registry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+    /// The rules version that decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_version: Option<String>,
+    /// A candidate's decision on the same event, scored beside the active versions and
+    /// never acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<ShadowAssessment>,
+}
+
+/// What a candidate model and rules would have decided (`fd.shadow`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowAssessment {
+    pub outcome: Outcome,
+    pub model_version: String,
+    pub rules_version: String,
+    /// The candidate model's score, 0–1000.
+    pub score: f64,
+    /// The rules that matched.
+    #[serde(default)]
+    pub rules: Vec<String>,
 }
 
 /// A transaction with its assessment: one row of `txn_processedtxns`: the transaction's
@@ -294,6 +317,9 @@ mod tests {
                 ttdf: 3,
                 proc_time: 1,
                 frauddetector_time: 0,
+                model_version: None,
+                rules_version: None,
+                shadow: None,
             },
         };
         let json = serde_json::to_string(&p).unwrap();
@@ -338,6 +364,9 @@ mod tests {
                 ttdf: 1,
                 proc_time: 0,
                 frauddetector_time: 0,
+                model_version: None,
+                rules_version: None,
+                shadow: None,
             },
         };
         let json = serde_json::to_vec(&p).unwrap();

@@ -5,6 +5,7 @@
 //! - [`gbdt`]: gradient-boosted trees, trained and evaluated in Rust.
 //! - [`model`]: the versioned model file.
 //! - [`rules`]: Fraud Detector-like rules, lists and outcomes.
+//! - [`versions`]: models and rules as versioned artifacts (ids, manifests, checks).
 //! - [`scorer`]: features + model + rules + reasons → [`vigil_core::FraudAssessment`].
 
 pub mod bench;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod rules;
 pub mod scorer;
 pub mod train;
+pub mod versions;
 
 /// The one error type of `vigil-fraud`. Messages name rows and fields, never their values.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,8 @@ pub enum Error {
         column: usize,
         message: String,
     },
+    #[error("version: {0}")]
+    Version(String),
     #[error("training: {0}")]
     Training(String),
     #[error("entity state store: {0}")]

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use chrono::DateTime;
-use vigil_core::FraudAssessment;
+use vigil_core::{FraudAssessment, ShadowAssessment};
 
 use crate::features::{
     CATEGORIES, DAYTIME, EntityStore, FEATURE_NAMES, Features, LARGE, N_FEATURES, category_code,
@@ -25,6 +25,24 @@ pub struct Scorer {
     model: ModelFile,
     explainer: Explainer,
     rules: Rules,
+    versions: Option<Versions>,
+    shadow: Option<Candidate>,
+}
+
+/// The registry ids of a model and rules (`fd.model_version`, `fd.rules_version`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versions {
+    pub model: String,
+    pub rules: String,
+}
+
+/// A model and rules scored beside the active ones, whose decision is recorded in
+/// `fd.shadow` and never acted on. It sees the same features: entity state is the
+/// active scorer's, advanced once per event.
+pub struct Candidate {
+    pub model: ModelFile,
+    pub rules: Rules,
+    pub versions: Versions,
 }
 
 /// The model's view of one event.
@@ -44,7 +62,45 @@ impl Scorer {
             model,
             explainer,
             rules,
+            versions: None,
+            shadow: None,
         }
+    }
+
+    /// The model and rules Vigil ships, with their version ids.
+    pub fn shipped() -> Result<Self, crate::Error> {
+        Ok(
+            Self::new(crate::model::default_model()?, Rules::default_rules()).with_versions(
+                Versions {
+                    model: crate::versions::shipped_model_id(),
+                    rules: crate::versions::shipped_rules_id(),
+                },
+            ),
+        )
+    }
+
+    /// Records `versions` in every assessment.
+    pub fn with_versions(mut self, versions: Versions) -> Self {
+        self.versions = Some(versions);
+        self
+    }
+
+    /// Scores `candidate` beside this scorer, into `fd.shadow`.
+    pub fn with_shadow(mut self, candidate: Candidate) -> Self {
+        self.shadow = Some(candidate);
+        self
+    }
+
+    pub fn versions(&self) -> Option<&Versions> {
+        self.versions.as_ref()
+    }
+
+    pub fn shadow(&self) -> Option<&Candidate> {
+        self.shadow.as_ref()
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
     }
 
     pub fn model(&self) -> &ModelFile {
@@ -129,6 +185,12 @@ impl Scorer {
             ttdf: 0,
             proc_time: 0,
             frauddetector_time: 0,
+            model_version: self.versions.as_ref().map(|v| v.model.clone()),
+            rules_version: self.versions.as_ref().map(|v| v.rules.clone()),
+            shadow: self
+                .shadow
+                .as_ref()
+                .map(|c| c.assess(&scored.features, event)),
         }
     }
 
@@ -142,6 +204,22 @@ impl Scorer {
             .take(TOP_REASONS)
             .map(|i| describe(i, &scored.features, event))
             .collect()
+    }
+}
+
+impl Candidate {
+    /// The candidate's decision on features the active scorer computed.
+    fn assess(&self, features: &Features, event: &Event) -> ShadowAssessment {
+        let p = sigmoid(self.model.ensemble.predict_raw(features));
+        let score = (f64::from(p) * 100_000.0).round() / 100.0;
+        let decision = self.rules.decide(score, features, event);
+        ShadowAssessment {
+            outcome: decision.outcome,
+            model_version: self.versions.model.clone(),
+            rules_version: self.versions.rules.clone(),
+            score,
+            rules: decision.rule_results.into_iter().map(|r| r.rule).collect(),
+        }
     }
 }
 

@@ -18,9 +18,33 @@ use crate::settings::Vars;
 pub enum ScorerChoice {
     /// The built-in model and rules (the default), with entity state in the named DynamoDB
     /// table, or in the function instance's memory when there is none.
-    BuiltIn { state_table: Option<String> },
+    BuiltIn {
+        state_table: Option<String>,
+        /// Where the model and rules versions are; none: the ones the function ships.
+        registry: Option<RegistryPlace>,
+    },
     /// Amazon Fraud Detector, for accounts that still have it.
     FraudDetector(DetectorConfig),
+}
+
+/// A registry of versions in S3, and how often to look for a change in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryPlace {
+    pub bucket: String,
+    pub prefix: String,
+    pub reload: std::time::Duration,
+}
+
+/// `s3://bucket/prefix` → bucket and prefix.
+fn s3_place(name: &str, value: &str) -> Result<(String, String), Error> {
+    let rest = value.strip_prefix("s3://").ok_or_else(|| {
+        Error::Config(format!("{name} must be s3://bucket/prefix, got `{value}`"))
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(Error::Config(format!("{name} names no bucket: `{value}`")));
+    }
+    Ok((bucket.to_owned(), prefix.trim_matches('/').to_owned()))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +58,9 @@ pub struct ScoreSettings {
 impl ScoreSettings {
     /// `KAFKA_BOOTSTRAP_SERVERS` (required), `KAFKA_SECURITY_PROTOCOL`, `PROCESSED_TOPIC`
     /// (`processed_transactions`), `DEAD_LETTER_TOPIC` (`transactions_dead_letters`),
-    /// `SCORER` (`builtin`, with entity state in `ENTITY_STATE_TABLE` if set, or
+    /// `SCORER` (`builtin`, with entity state in `ENTITY_STATE_TABLE` if set and the
+    /// model and rules versions in `REGISTRY` (`s3://bucket/prefix`, looked at again every
+    /// `REGISTRY_RELOAD_SECONDS`, 60) if set, or
     /// `frauddetector` with `DETECTOR_ID` (required),
     /// `DETECTOR_VERSION` (the active one), `EVENT_TYPE` (`transaction_event`),
     /// `ENTITY_TYPE` (`customer`) and `DEFAULT_OUTCOME` (`approve`)).
@@ -43,6 +69,20 @@ impl ScoreSettings {
         let scorer = match vars.optional("SCORER").as_deref() {
             None | Some("builtin") => ScorerChoice::BuiltIn {
                 state_table: vars.optional("ENTITY_STATE_TABLE"),
+                registry: match vars.optional("REGISTRY") {
+                    None => None,
+                    Some(place) => {
+                        let (bucket, prefix) = s3_place("REGISTRY", &place)?;
+                        Some(RegistryPlace {
+                            bucket,
+                            prefix,
+                            reload: vars.seconds_or(
+                                "REGISTRY_RELOAD_SECONDS",
+                                vigil_pipeline::registry::RELOAD_EVERY.as_secs(),
+                            )?,
+                        })
+                    }
+                },
             },
             Some("frauddetector") => ScorerChoice::FraudDetector(DetectorConfig {
                 detector_id: vars.optional("DETECTOR_ID").ok_or_else(|| {
@@ -134,7 +174,30 @@ mod tests {
             (s.processed_topic.as_str(), s.dead_letter_topic.as_str()),
             ("processed_transactions", "transactions_dead_letters")
         );
-        assert_eq!(s.scorer, ScorerChoice::BuiltIn { state_table: None });
+        assert_eq!(
+            s.scorer,
+            ScorerChoice::BuiltIn {
+                state_table: None,
+                registry: None
+            }
+        );
+        let with_registry: HashMap<&str, &str> = [
+            ("KAFKA_BOOTSTRAP_SERVERS", "b:9092"),
+            ("REGISTRY", "s3://models-bucket/registry/"),
+        ]
+        .into();
+        let s = ScoreSettings::from_vars(|k| with_registry.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(
+            s.scorer,
+            ScorerChoice::BuiltIn {
+                state_table: None,
+                registry: Some(RegistryPlace {
+                    bucket: "models-bucket".into(),
+                    prefix: "registry".into(),
+                    reload: std::time::Duration::from_secs(60),
+                })
+            }
+        );
         let vars: HashMap<&str, &str> = [
             ("KAFKA_BOOTSTRAP_SERVERS", "b:9092"),
             ("SCORER", "frauddetector"),
@@ -161,6 +224,7 @@ mod tests {
         for (name, value, expected) in [
             ("SCORER", "xgboost", "SCORER `xgboost`"),
             ("DEFAULT_OUTCOME", "maybe", "DEFAULT_OUTCOME `maybe`"),
+            ("REGISTRY", "models-bucket", "REGISTRY must be s3://"),
         ] {
             let mut bad = vars.clone();
             bad.insert(name, value);

@@ -33,6 +33,9 @@ fn processed(i: usize, outcome: Outcome) -> ProcessedTransaction {
             ttdf: 5,
             proc_time: 0,
             frauddetector_time: 0,
+            model_version: None,
+            rules_version: None,
+            shadow: None,
         },
     }
 }

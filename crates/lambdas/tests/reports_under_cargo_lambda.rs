@@ -36,6 +36,9 @@ fn record(i: usize) -> ProcessedTransaction {
             ttdf: 5,
             proc_time: 1,
             frauddetector_time: 0,
+            model_version: None,
+            rules_version: None,
+            shadow: None,
         },
     }
 }

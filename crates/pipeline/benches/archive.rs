@@ -33,6 +33,9 @@ fn batch() -> Vec<ProcessedTransaction> {
                     ttdf: 92_299_276_781 + i as u64,
                     proc_time: 5,
                     frauddetector_time: 0,
+                    model_version: None,
+                    rules_version: None,
+                    shadow: None,
                 },
             }
         })

@@ -99,6 +99,9 @@ mod tests {
                 ttdf: 1,
                 proc_time: 0,
                 frauddetector_time: 0,
+                model_version: None,
+                rules_version: None,
+                shadow: None,
             },
         }
     }

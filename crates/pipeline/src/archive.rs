@@ -89,6 +89,9 @@ mod tests {
                 ttdf: 0,
                 proc_time: 0,
                 frauddetector_time: 0,
+                model_version: None,
+                rules_version: None,
+                shadow: None,
             },
         }
     }

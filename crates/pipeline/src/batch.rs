@@ -474,6 +474,9 @@ mod tests {
                 ttdf: 0,
                 proc_time: 0,
                 frauddetector_time: 7,
+                model_version: None,
+                rules_version: None,
+                shadow: None,
             })
         }
     }

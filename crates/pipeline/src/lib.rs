@@ -5,13 +5,15 @@
 //! adapters: a directory for S3 and an outbox of `.eml` files for SNS. [`batch`] runs the
 //! stages over a batch of Kafka records, for the Lambda functions and `vigil demo` alike;
 //! [`run`] runs the whole pipeline over a run of transactions, in process or (feature
-//! `broker`) through a Kafka-protocol broker.
+//! `broker`) through a Kafka-protocol broker. [`registry`] keeps model and rules versions
+//! and hands a running scorer the active ones.
 
 pub mod alert;
 pub mod archive;
 pub mod batch;
 pub mod dedup;
 pub mod local;
+pub mod registry;
 pub mod run;
 pub mod score;
 pub mod scoring;

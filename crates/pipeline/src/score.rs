@@ -29,6 +29,15 @@ impl ScoreStage {
         }
     }
 
+    /// Scores with `scorer` from now on; entity state stays as it is.
+    pub fn replace_scorer(&mut self, scorer: Scorer) {
+        self.scorer = scorer;
+    }
+
+    pub fn scorer(&self) -> &Scorer {
+        &self.scorer
+    }
+
     /// Entities whose state is held.
     pub fn entities(&self) -> usize {
         self.store.len()

@@ -12,6 +12,7 @@ use vigil_fraud::features::StateTable;
 
 use crate::Error;
 use crate::batch::{self, Record, Scored, StateChanges};
+use crate::registry::{Fixed, ScorerSource};
 use crate::score::ScoreStage;
 
 /// Scores batches of records. A batch's output is delivered by the caller, and only then
@@ -34,26 +35,43 @@ pub trait BatchScorer: Send + Sync {
 /// The built-in model and rules. Entity state lives in `table` when there is one (each
 /// batch's customers are loaded first and saved after delivery), else in this instance's
 /// memory between batches.
-pub struct BuiltIn<T> {
+///
+/// The model and rules come from `source` when it has new ones (the registry's
+/// [`Watcher`](crate::registry::Watcher)), looked for before each batch; else they stay.
+pub struct BuiltIn<T, W = Fixed> {
     stage: Mutex<ScoreStage>,
     table: Option<T>,
+    source: W,
 }
 
 impl<T: StateTable> BuiltIn<T> {
     pub fn new(stage: ScoreStage, table: Option<T>) -> Self {
+        Self::with_source(stage, table, Fixed)
+    }
+}
+
+impl<T: StateTable, W: ScorerSource> BuiltIn<T, W> {
+    pub fn with_source(stage: ScoreStage, table: Option<T>, source: W) -> Self {
         Self {
             stage: Mutex::new(stage),
             table,
+            source,
         }
     }
 }
 
-impl<T: StateTable> BatchScorer for BuiltIn<T> {
+impl<T: StateTable, W: ScorerSource> BatchScorer for BuiltIn<T, W> {
     async fn score_batch(
         &self,
         records: &[Record],
         received: DateTime<Utc>,
     ) -> Result<(Scored, StateChanges), Error> {
+        if let Some(scorer) = self.source.poll().await {
+            self.stage
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .replace_scorer(scorer);
+        }
         match &self.table {
             Some(table) => batch::score_stateful(&self.stage, table, records, received).await,
             None => {

@@ -46,6 +46,19 @@ pub fn fd_type() -> DataType {
         Field::new("ttdf", DataType::Int64, true),
         Field::new("proc_time", DataType::Int64, true),
         Field::new("frauddetector_time", DataType::Int64, true),
+        utf8("model_version"),
+        utf8("rules_version"),
+        Field::new(
+            "shadow",
+            DataType::Struct(Fields::from(vec![
+                utf8("outcome"),
+                utf8("model_version"),
+                utf8("rules_version"),
+                Field::new("score", DataType::Float64, true),
+                string_list("rules"),
+            ])),
+            true,
+        ),
     ]))
 }
 

@@ -1,20 +1,21 @@
 //! Lambda `score-transactions`: see `vigil_lambdas::score`. Scores with the built-in model
-//! and rules (entity state in the DynamoDB table `ENTITY_STATE_TABLE`, or in the function
-//! instance's memory without one), or with Amazon Fraud Detector when
+//! and rules (the versions active in the registry `REGISTRY`, or the ones it ships; entity
+//! state in the DynamoDB table `ENTITY_STATE_TABLE`, or in the function instance's memory
+//! without one), or with Amazon Fraud Detector when
 //! `SCORER=frauddetector`.
 
 use aws_lambda_events::event::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use vigil_aws::dynamodb::DynamoStateTable;
 use vigil_aws::frauddetector::FraudDetectorScorer;
-use vigil_fraud::model::default_model;
-use vigil_fraud::rules::Rules;
+use vigil_aws::s3::S3Store;
 use vigil_fraud::scorer::Scorer;
 use vigil_kafka::KeyedProducer;
 use vigil_lambdas::kafka_env;
 use vigil_lambdas::msk::records;
 use vigil_lambdas::score::{ScoreSettings, ScorerChoice, score};
 use vigil_lambdas::settings::env_var;
+use vigil_pipeline::registry::{Registry, Watcher};
 use vigil_pipeline::score::ScoreStage;
 use vigil_pipeline::scoring::{BatchScorer, BuiltIn, Outside};
 
@@ -28,7 +29,10 @@ async fn main() -> Result<(), Error> {
     let settings = ScoreSettings::from_vars(|name| env.get(name))?;
     let producer = KeyedProducer::new(&settings.kafka)?;
     match &settings.scorer {
-        ScorerChoice::BuiltIn { state_table } => {
+        ScorerChoice::BuiltIn {
+            state_table,
+            registry,
+        } => {
             let table = match state_table {
                 Some(name) => Some(DynamoStateTable::from_sdk_config(
                     &vigil_aws::load_config().await,
@@ -37,8 +41,24 @@ async fn main() -> Result<(), Error> {
                 )),
                 None => None,
             };
-            let stage = ScoreStage::new(Scorer::new(default_model()?, Rules::default_rules()));
-            run(BuiltIn::new(stage, table), producer, settings).await
+            match registry {
+                Some(place) => {
+                    let store = S3Store::from_sdk_config(&vigil_aws::load_config().await);
+                    let registry = Registry::new(store, &place.bucket, &place.prefix);
+                    let (watcher, scorer) = Watcher::start(registry, place.reload).await?;
+                    let stage = ScoreStage::new(scorer);
+                    run(
+                        BuiltIn::with_source(stage, table, watcher),
+                        producer,
+                        settings,
+                    )
+                    .await
+                }
+                None => {
+                    let stage = ScoreStage::new(Scorer::shipped()?);
+                    run(BuiltIn::new(stage, table), producer, settings).await
+                }
+            }
         }
         ScorerChoice::FraudDetector(detector) => {
             let config = vigil_aws::load_config().await;
