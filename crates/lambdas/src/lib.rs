@@ -4,6 +4,7 @@
 pub mod consumers;
 pub mod documents;
 pub mod kafka_env;
+pub mod metrics;
 pub mod msk;
 pub mod produce;
 pub mod reports;

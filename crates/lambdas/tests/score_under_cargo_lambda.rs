@@ -217,3 +217,168 @@ async fn entity_state_lives_in_the_table_across_instances() {
         assert_eq!(v.version, if in_both { 2 } else { 1 });
     }
 }
+
+/// The processed records of `sent`, read from the start of `topic` (which holds `total`).
+async fn processed_of(
+    config: &KafkaConfig,
+    topic: &str,
+    total: usize,
+    sent: &[Transaction],
+) -> Vec<ProcessedTransaction> {
+    let (c, t) = (config.clone(), topic.to_owned());
+    let messages = tokio::task::spawn_blocking(move || {
+        read_topic(
+            &c,
+            &t,
+            &Default::default(),
+            total,
+            Duration::from_secs(60),
+            &mut |_| {},
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let ids: HashSet<&str> = sent.iter().map(|t| t.event_id.as_str()).collect();
+    let out: Vec<ProcessedTransaction> = messages
+        .iter()
+        .map(|m| serde_json::from_slice::<ProcessedTransaction>(&m.payload).unwrap())
+        .filter(|p| ids.contains(p.transaction.event_id.as_str()))
+        .collect();
+    assert_eq!(out.len(), sent.len());
+    out
+}
+
+/// The registry of versions in S3 (moto), under the function: it starts on what the
+/// pointer names (nothing: the shipped versions), switches when another rules version is
+/// activated, keeps its versions when a changed pointer names a file that does not load,
+/// and records a shadow's decision without acting on it.
+#[tokio::test]
+async fn versions_are_loaded_switched_refused_and_shadowed() {
+    use vigil_aws::s3::S3Store;
+    use vigil_core::Outcome;
+    use vigil_fraud::versions::{self, Kind};
+    use vigil_pipeline::registry::Registry;
+
+    let Some(broker) = common::broker() else {
+        return;
+    };
+    let Some(moto) = common::moto() else { return };
+    let config = KafkaConfig::new(&broker).unwrap();
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (processed_topic, dead_topic, bucket) = (
+        format!("vigil-test-processed-{run}"),
+        format!("vigil-test-dead-{run}"),
+        format!("vigil-test-registry-{run}"),
+    );
+    ensure_topic(&config, &processed_topic, 1).await.unwrap();
+    ensure_topic(&config, &dead_topic, 1).await.unwrap();
+    let s3 = common::s3_client(&moto);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let registry = Registry::new(S3Store::new(s3.clone()), &bucket, "registry");
+
+    let block_all = "default_outcome = \"approve\"\n[[rule]]\nname = \"everything\"\nwhen = \"$amount > -1\"\noutcome = \"block\"\n";
+    let approve_all = "default_outcome = \"approve\"\n[[rule]]\nname = \"nothing\"\nwhen = \"$amount < -1e12\"\noutcome = \"block\"\n";
+    let (blocking, _) = registry
+        .publish(Kind::Rules, block_all.as_bytes().to_vec(), "block.toml")
+        .await
+        .unwrap();
+    let (approving, _) = registry
+        .publish(Kind::Rules, approve_all.as_bytes().to_vec(), "approve.toml")
+        .await
+        .unwrap();
+
+    let settings = GeneratorConfig {
+        seed: 12,
+        start: "2024-05-01T08:00:00Z".parse().unwrap(),
+        ..GeneratorConfig::default()
+    };
+    let transactions: Vec<Transaction> = Generator::new(&default_customers().unwrap(), &settings)
+        .unwrap()
+        .take(40)
+        .map(|g| g.transaction)
+        .collect();
+    let mut env: Vec<(&str, String)> = common::aws_env(&moto);
+    env.extend([
+        ("KAFKA_BOOTSTRAP_SERVERS", broker.clone()),
+        ("PROCESSED_TOPIC", processed_topic.clone()),
+        ("DEAD_LETTER_TOPIC", dead_topic.clone()),
+        ("REGISTRY", format!("s3://{bucket}/registry")),
+        ("REGISTRY_RELOAD_SECONDS", "0".into()),
+    ]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let watch = common::watch(env!("CARGO_BIN_EXE_score-transactions"), &env);
+    let mut batches = transactions.chunks(10).enumerate();
+    let mut invoke = async |step: &str| {
+        let (i, batch) = batches.next().unwrap();
+        let path = msk_event_file(batch, i * 10, &format!("{run}-{step}"));
+        let summary = common::invoke(&watch, &path);
+        assert_eq!(summary["processed"].as_u64(), Some(10), "{step}: {summary}");
+        processed_of(&config, &processed_topic, (i + 1) * 10, batch).await
+    };
+
+    // Nothing active: the shipped versions, named in every record.
+    for p in invoke("shipped").await {
+        assert_eq!(p.fd.model_version, Some(versions::shipped_model_id()));
+        assert_eq!(p.fd.rules_version, Some(versions::shipped_rules_id()));
+        assert!(p.fd.shadow.is_none());
+    }
+
+    // Activated between two batches: the next batch is decided by it.
+    registry.activate(&blocking.id).await.unwrap();
+    for p in invoke("switched").await {
+        assert_eq!(p.fd.rules_version.as_deref(), Some(blocking.id.as_str()));
+        assert_eq!(p.fd.outcome, Outcome::Block);
+    }
+
+    // A pointer changed by hand to a version whose file was damaged: refused, kept.
+    s3.put_object()
+        .bucket(&bucket)
+        .key(format!(
+            "registry/{}",
+            versions::artifact_key(Kind::Rules, &approving.id)
+        ))
+        .body(b"default_outcome = \"maybe\"".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("registry/active.json")
+        .body(
+            format!("{{\"model\": null, \"rules\": \"{}\"}}", approving.id)
+                .into_bytes()
+                .into(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for p in invoke("refused").await {
+        assert_eq!(p.fd.rules_version.as_deref(), Some(blocking.id.as_str()));
+        assert_eq!(p.fd.outcome, Outcome::Block);
+    }
+
+    // A shadow: decided beside, recorded, not acted on.
+    registry.activate(&blocking.id).await.unwrap();
+    // (The damaged version's content is taken: a shadow of the same rules is another file.)
+    let (shadow, _) = registry
+        .publish(
+            Kind::Rules,
+            format!("{approve_all}# shadow\n").into_bytes(),
+            "shadow.toml",
+        )
+        .await
+        .unwrap();
+    registry
+        .shadow(std::slice::from_ref(&shadow.id))
+        .await
+        .unwrap();
+    for p in invoke("shadowed").await {
+        assert_eq!(p.fd.outcome, Outcome::Block, "the active rules act");
+        let s = p.fd.shadow.expect("a shadow decision");
+        assert_eq!(
+            (s.outcome, s.rules_version.as_str()),
+            (Outcome::Approve, shadow.id.as_str())
+        );
+    }
+}

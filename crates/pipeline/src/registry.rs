@@ -221,12 +221,12 @@ impl<S: ObjectStore> Registry<S> {
         manifest.status = Status::Active;
         self.write_json(&versions::manifest_key(manifest.kind, id), &manifest)
             .await?;
-        if let Some(old) = replaced.filter(|old| old != id) {
-            if let Ok(mut m) = self.manifest(&old).await {
-                m.status = Status::Retired;
-                self.write_json(&versions::manifest_key(m.kind, &old), &m)
-                    .await?;
-            }
+        if let Some(old) = replaced.filter(|old| old != id)
+            && let Ok(mut m) = self.manifest(&old).await
+        {
+            m.status = Status::Retired;
+            self.write_json(&versions::manifest_key(m.kind, &old), &m)
+                .await?;
         }
         Ok(pointer)
     }
@@ -376,6 +376,7 @@ pub struct Watcher<S> {
     registry: Registry<S>,
     every: Duration,
     seen: tokio::sync::Mutex<Seen>,
+    on_refusal: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl<S: ObjectStore> Watcher<S> {
@@ -396,9 +397,16 @@ impl<S: ObjectStore> Watcher<S> {
                     fingerprint,
                     checked: Instant::now(),
                 }),
+                on_refusal: None,
             },
             scorer,
         ))
+    }
+
+    /// Calls `hook` each time a change is refused (the Lambda counts it for an alarm).
+    pub fn on_refusal(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_refusal = Some(Box::new(hook));
+        self
     }
 }
 
@@ -437,7 +445,10 @@ impl<S: ObjectStore> ScorerSource for Watcher<S> {
                 Some(scorer)
             }
             Err(e) => {
-                error!(error = %e, alarm = "VersionRefused", "version refused; the versions in use stay");
+                error!(error = %e, "version refused; the versions in use stay");
+                if let Some(hook) = &self.on_refusal {
+                    hook();
+                }
                 None
             }
         }

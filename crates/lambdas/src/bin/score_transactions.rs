@@ -11,13 +11,16 @@ use vigil_aws::frauddetector::FraudDetectorScorer;
 use vigil_aws::s3::S3Store;
 use vigil_fraud::scorer::Scorer;
 use vigil_kafka::KeyedProducer;
-use vigil_lambdas::kafka_env;
 use vigil_lambdas::msk::records;
 use vigil_lambdas::score::{ScoreSettings, ScorerChoice, score};
 use vigil_lambdas::settings::env_var;
+use vigil_lambdas::{kafka_env, metrics};
 use vigil_pipeline::registry::{Registry, Watcher};
 use vigil_pipeline::score::ScoreStage;
 use vigil_pipeline::scoring::{BatchScorer, BuiltIn, Outside};
+
+/// The metric counted when a changed version does not load (the template's alarm).
+const VERSION_REFUSED: &str = "VersionRefused";
 
 /// How long a customer's state outlives their last transaction.
 const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);
@@ -46,6 +49,7 @@ async fn main() -> Result<(), Error> {
                     let store = S3Store::from_sdk_config(&vigil_aws::load_config().await);
                     let registry = Registry::new(store, &place.bucket, &place.prefix);
                     let (watcher, scorer) = Watcher::start(registry, place.reload).await?;
+                    let watcher = watcher.on_refusal(|| metrics::count(VERSION_REFUSED));
                     let stage = ScoreStage::new(scorer);
                     run(
                         BuiltIn::with_source(stage, table, watcher),
