@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use vigil_fraud::model::default_model;
-use vigil_fraud::rules::Rules;
 use vigil_fraud::scorer::Scorer;
 use vigil_generator::{Generated, Generator, default_customers};
 use vigil_pipeline::alert::AlertPolicy;
@@ -72,12 +70,9 @@ fn workers(args: &DemoArgs) -> usize {
     })
 }
 
-/// The scoring stage with the built-in model and rules.
+/// The scoring stage with the model and rules Vigil ships (their versions in each record).
 fn new_stage() -> Result<ScoreStage, vigil_pipeline::Error> {
-    Ok(ScoreStage::new(Scorer::new(
-        default_model()?,
-        Rules::default_rules(),
-    )))
+    Ok(ScoreStage::new(Scorer::shipped()?))
 }
 
 fn outputs(args: &DemoArgs) -> LocalOutputs {

@@ -112,7 +112,7 @@ pub struct BenchArgs {
     seconds: f64,
 }
 
-fn spinner(what: &str) -> ProgressBar {
+pub fn spinner(what: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner().with_message(what.to_owned());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} {pos} ({per_sec}, {elapsed})")

@@ -1,5 +1,6 @@
 //! `vigil`: runs Vigil's pipelines locally. See `vigil --help`.
 
+mod backtest;
 mod demo;
 mod documents;
 mod fraud;
@@ -59,6 +60,8 @@ enum Command {
     Query(reports::QueryArgs),
     /// Build the transactions report (HTML page with charts, PNGs, CSV results).
     Report(reports::ReportArgs),
+    /// Replay history under the active and a candidate model and rules; what would change.
+    Backtest(backtest::BacktestArgs),
     /// Publish a model, rules or a list to the registry of versions (a draft until activated).
     Publish(versions::PublishArgs),
     /// Make a published model or rules version the one that scores.
@@ -194,6 +197,7 @@ fn main() -> Result<()> {
             let code = tokio::runtime::Runtime::new()?.block_on(reports::query(&args));
             std::process::exit(code)
         }
+        Command::Backtest(args) => backtest::run(&args),
         Command::Publish(args) => versions::run(versions::Command::Publish(args)),
         Command::Activate(args) => versions::run(versions::Command::Activate(args)),
         Command::Shadow(args) => versions::run(versions::Command::Shadow(args)),

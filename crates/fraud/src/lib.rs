@@ -6,12 +6,15 @@
 //! - [`model`]: the versioned model file.
 //! - [`rules`]: Fraud Detector-like rules, lists and outcomes.
 //! - [`versions`]: models and rules as versioned artifacts (ids, manifests, checks).
+//! - [`backtest`]: history replayed under the active and a candidate model and rules.
 //! - [`scorer`]: features + model + rules + reasons → [`vigil_core::FraudAssessment`].
 
+pub mod backtest;
 pub mod bench;
 pub mod features;
 pub mod gbdt;
 pub mod input;
+pub mod labels;
 pub mod metrics;
 pub mod model;
 pub mod rules;

@@ -9,7 +9,7 @@
 mod customers;
 mod patterns;
 
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
@@ -131,7 +131,11 @@ pub struct Generator<'a> {
     clock: DateTime<Utc>,
     gap: Exp<f64>,
     pattern_start_probability: f64,
-    pending: VecDeque<Generated>,
+    /// Records drawn but not yet due, by event time (then the order drawn): a pattern's
+    /// later records, a night-time record waiting for the night. The stream comes out in
+    /// event-time order, as a live feed would, with normal records between them.
+    scheduled: BTreeMap<(DateTime<Utc>, u64), Generated>,
+    drawn: u64,
 }
 
 impl<'a> Generator<'a> {
@@ -152,7 +156,8 @@ impl<'a> Generator<'a> {
             clock: config.start,
             gap: Exp::new(1.0 / config.mean_gap_secs).map_err(|e| Error::Config(e.to_string()))?,
             pattern_start_probability,
-            pending: VecDeque::new(),
+            scheduled: BTreeMap::new(),
+            drawn: 0,
         })
     }
 
@@ -191,29 +196,44 @@ impl<'a> Generator<'a> {
     }
 }
 
-impl Iterator for Generator<'_> {
-    type Item = Generated;
+impl Generator<'_> {
+    fn schedule(&mut self, at: DateTime<Utc>, g: Generated) {
+        self.scheduled.insert((at, self.drawn), g);
+        self.drawn += 1;
+    }
 
-    fn next(&mut self) -> Option<Generated> {
-        if let Some(next) = self.pending.pop_front() {
-            return Some(next);
-        }
+    /// One step: a normal record at the next tick, or a pattern's records from it on.
+    fn draw(&mut self) {
         if self.rng.random_bool(self.pattern_start_probability) {
             let pattern = FraudPattern::ALL[self.rng.random_range(0..FraudPattern::ALL.len())];
             let at = self.advance();
             let customer = self.pick_customer();
-            let burst = patterns::inject(&mut self.rng, pattern, customer, at);
-            if let Some(last) = burst.iter().map(|g| g.1).max() {
-                self.clock = self.clock.max(last);
-            }
-            self.pending
-                .extend(burst.into_iter().map(|(transaction, _)| Generated {
+            for (transaction, t) in patterns::inject(&mut self.rng, pattern, customer, at) {
+                let g = Generated {
                     transaction,
                     pattern: Some(pattern),
-                }));
-            return self.pending.pop_front();
+                };
+                self.schedule(t, g);
+            }
+        } else {
+            let g = self.normal();
+            self.schedule(self.clock, g);
         }
-        Some(self.normal())
+    }
+}
+
+impl Iterator for Generator<'_> {
+    type Item = Generated;
+
+    fn next(&mut self) -> Option<Generated> {
+        loop {
+            if let Some(entry) = self.scheduled.first_entry()
+                && entry.key().0 <= self.clock
+            {
+                return Some(entry.remove());
+            }
+            self.draw();
+        }
     }
 }
 
@@ -324,6 +344,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn records_come_in_event_time_order() {
+        let customers = default_customers().unwrap();
+        let times: Vec<String> = Generator::new(&customers, &config(11, 0.2))
+            .unwrap()
+            .take(5_000)
+            .map(|g| g.transaction.event_time)
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[test]

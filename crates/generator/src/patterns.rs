@@ -123,14 +123,14 @@ pub(crate) fn inject<R: Rng>(
             }
         }
         FraudPattern::NightHighAmount => {
-            // At night (01:00–04:59 UTC): today's night if it has begun, else the one before.
+            // At night (01:00–04:59 UTC): the next such night time from `at` on.
             let night_hour = rng.random_range(1..5);
             let mut t = at
                 .with_hour(night_hour)
                 .and_then(|t| t.with_minute(rng.random_range(0..60)))
                 .unwrap_or(at);
-            if t > at {
-                t -= Duration::days(1);
+            if t < at {
+                t += Duration::days(1);
             }
             let amount = rng.random_range(600.0..2_500.0);
             let category = if rng.random_bool(0.5) {

@@ -250,7 +250,8 @@ impl<S: ObjectStore> Registry<S> {
         Ok(pointer)
     }
 
-    async fn artifact(&self, kind: Kind, id: &str) -> Result<Vec<u8>, Error> {
+    /// The file of a version.
+    pub async fn artifact(&self, kind: Kind, id: &str) -> Result<Vec<u8>, Error> {
         self.read(&versions::artifact_key(kind, id))
             .await?
             .ok_or_else(|| version_error(format!("the file of version `{id}` is missing")))

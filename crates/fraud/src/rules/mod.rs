@@ -268,29 +268,27 @@ impl Rules {
             .map(|(n, l)| (n.as_str(), l.len()))
     }
 
-    /// Applies the rules to a scored event.
-    pub fn decide(&self, score: f64, x: &Features, e: &Event) -> Decision {
+    /// The outcome for a scored event, calling `on_match` with the index (in
+    /// [`Rules::rule_names`] order) of each rule that matched; allocates nothing.
+    pub fn evaluate(
+        &self,
+        score: f64,
+        x: &Features,
+        e: &Event,
+        mut on_match: impl FnMut(usize),
+    ) -> Outcome {
         let facts = Facts {
             score,
             features: x,
             event: e,
             lists: &self.lists,
         };
-        let mut decision = Decision {
-            outcome: self.default_outcome,
-            rule_results: Vec::new(),
-            reasons: Vec::new(),
-        };
         let mut matched: Option<Outcome> = None;
-        for rule in &self.rules {
+        for (i, rule) in self.rules.iter().enumerate() {
             if !rule.when.eval(&facts) {
                 continue;
             }
-            decision.rule_results.push(RuleResult {
-                rule: rule.name.clone(),
-                outcomes: vec![rule.outcome.to_string()],
-            });
-            decision.reasons.push(rule.description.clone());
+            on_match(i);
             // With ALL_MATCHED the outcome is the first match's, as Fraud Detector reports
             // every match but acts on the first.
             matched.get_or_insert(rule.outcome);
@@ -298,10 +296,26 @@ impl Rules {
                 break;
             }
         }
-        if let Some(outcome) = matched {
-            decision.outcome = outcome;
+        matched.unwrap_or(self.default_outcome)
+    }
+
+    /// Applies the rules to a scored event.
+    pub fn decide(&self, score: f64, x: &Features, e: &Event) -> Decision {
+        let mut rule_results = Vec::new();
+        let mut reasons = Vec::new();
+        let outcome = self.evaluate(score, x, e, |i| {
+            let rule = &self.rules[i];
+            rule_results.push(RuleResult {
+                rule: rule.name.clone(),
+                outcomes: vec![rule.outcome.to_string()],
+            });
+            reasons.push(rule.description.clone());
+        });
+        Decision {
+            outcome,
+            rule_results,
+            reasons,
         }
-        decision
     }
 }
 
