@@ -46,18 +46,6 @@ pub struct BacktestArgs {
     json: Option<PathBuf>,
 }
 
-fn registry(dir: &Path) -> Result<Registry<LocalStore>> {
-    let dir = std::path::absolute(dir)?;
-    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
-        bail!("the registry cannot be {}", dir.display());
-    };
-    Ok(Registry::new(
-        LocalStore::new(parent),
-        name.to_string_lossy(),
-        "",
-    ))
-}
-
 /// Files of an archive, in path order.
 fn archive_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
@@ -167,7 +155,7 @@ async fn candidate_rules(registry: &Registry<LocalStore>, given: &str) -> Result
 
 pub fn run(args: &BacktestArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let registry = registry(&args.registry)?;
+    let registry = crate::versions::local(&args.registry)?;
     let active = runtime.block_on(registry.load())?;
     let active_versions = active.versions().cloned().context("the active versions")?;
     let model = match &args.model {

@@ -16,8 +16,10 @@ use vigil_fraud::gbdt::{Params, TreeKind};
 use vigil_fraud::input::{LabeledReader, open};
 use vigil_fraud::model::{ModelFile, default_model};
 use vigil_fraud::rules::Rules;
+use vigil_fraud::scorer::Versions;
 use vigil_fraud::scorer::{BATCH, Scorer};
 use vigil_fraud::train::{Split, export, featurize};
+use vigil_fraud::versions::{self, Kind};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -84,6 +86,9 @@ pub struct ScoreArgs {
     /// Rules file (TOML); default: the rules Vigil ships.
     #[arg(long)]
     rules: Option<PathBuf>,
+    /// Score with a registry's active versions (and its shadow run) instead of files.
+    #[arg(long, conflicts_with_all = ["model", "rules"])]
+    registry: Option<PathBuf>,
     /// CSV (or .csv.gz) in the labeled layout; labels, if any, are ignored.
     #[arg(long)]
     input: PathBuf,
@@ -228,22 +233,41 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// The scorer `vigil score` uses: a registry's active versions, or files (each version
+/// named by its content id), or what Vigil ships.
+fn score_with(args: &ScoreArgs) -> Result<Scorer> {
+    if let Some(dir) = &args.registry {
+        let registry = crate::versions::local(dir)?;
+        return Ok(tokio::runtime::Runtime::new()?.block_on(registry.load())?);
+    }
+    let (model, model_id) = match &args.model {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let (model, _) = versions::check_model(&bytes)
+                .with_context(|| format!("model {}", path.display()))?;
+            (model, versions::version_id(Kind::Model, &bytes))
+        }
+        None => (default_model()?, versions::shipped_model_id()),
+    };
+    let (rules, rules_id) = match &args.rules {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let (rules, _) = versions::check_rules(&bytes, &Default::default())
+                .with_context(|| format!("rules {}", path.display()))?;
+            (rules, versions::version_id(Kind::Rules, &bytes))
+        }
+        None => (Rules::default_rules(), versions::shipped_rules_id()),
+    };
+    Ok(Scorer::new(model, rules).with_versions(Versions {
+        model: model_id,
+        rules: rules_id,
+    }))
+}
+
 pub fn score(args: &ScoreArgs) -> Result<()> {
-    let model = match &args.model {
-        Some(path) => {
-            ModelFile::load(path).with_context(|| format!("loading model {}", path.display()))?
-        }
-        None => default_model()?,
-    };
-    let rules = match &args.rules {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Rules::parse(&text).with_context(|| format!("rules {}", path.display()))?
-        }
-        None => Rules::default_rules(),
-    };
-    let scorer = Scorer::new(model, rules);
+    let scorer = score_with(args)?;
     let input = open(&args.input).with_context(|| format!("opening {}", args.input.display()))?;
     let rows =
         LabeledReader::new(input).with_context(|| format!("reading {}", args.input.display()))?;

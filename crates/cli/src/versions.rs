@@ -79,7 +79,7 @@ pub enum Command {
 
 /// A directory registry: the directory's parent as the store's root, its name as the
 /// bucket.
-fn local(dir: &Path) -> Result<Registry<LocalStore>> {
+pub fn local(dir: &Path) -> Result<Registry<LocalStore>> {
     let dir = std::path::absolute(dir).with_context(|| format!("registry {}", dir.display()))?;
     let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
         bail!("the registry cannot be {}", dir.display());
@@ -101,7 +101,7 @@ pub fn run(command: Command) -> Result<()> {
     .clone();
     let runtime = tokio::runtime::Runtime::new()?;
     match place.strip_prefix("s3://") {
-        None => runtime.block_on(on(local(Path::new(&place))?, command)),
+        None => runtime.block_on(on(local(Path::new(&place))?, command, &place)),
         Some(rest) => runtime.block_on(on_s3(rest, command)),
     }
 }
@@ -110,7 +110,8 @@ pub fn run(command: Command) -> Result<()> {
 async fn on_s3(place: &str, command: Command) -> Result<()> {
     let (bucket, prefix) = place.split_once('/').unwrap_or((place, ""));
     let store = vigil_aws::s3::S3Store::from_sdk_config(&vigil_aws::load_config().await);
-    on(Registry::new(store, bucket, prefix), command).await
+    let location = format!("s3://{place}");
+    on(Registry::new(store, bucket, prefix), command, &location).await
 }
 
 #[cfg(not(feature = "aws"))]
@@ -148,8 +149,7 @@ fn line(m: &Manifest) -> String {
     )
 }
 
-async fn on<S: ObjectStore>(registry: Registry<S>, command: Command) -> Result<()> {
-    let location = registry.location();
+async fn on<S: ObjectStore>(registry: Registry<S>, command: Command, location: &str) -> Result<()> {
     match command {
         Command::Publish(args) => {
             let bytes = std::fs::read(&args.file)

@@ -107,6 +107,20 @@ td:first-child,th:first-child{{text-align:left}} .notes{{background:#fff7e0;bord
     for (reason, n) in &report.reasons {
         let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", escape(reason));
     }
+    h.push_str("</table>\n<h2>Rule hits</h2><table id=\"rule-hits\"><tr><th>rule</th><th>matches</th></tr>");
+    for (rule, n) in &report.rule_hits {
+        let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", escape(rule));
+    }
+    if !report.shadow.is_empty() {
+        h.push_str("</table>\n<h2>Shadow run against the active versions</h2><table id=\"shadow\"><tr><th>active versions</th><th>shadow versions</th><th>active outcome</th><th>shadow outcome</th><th>transactions</th></tr>");
+        for row in &report.shadow {
+            h.push_str("<tr>");
+            for cell in row {
+                let _ = write!(h, "<td>{}</td>", escape(cell));
+            }
+            h.push_str("</tr>");
+        }
+    }
     h.push_str("</table>\n<div class=\"sub\">Medians and p99 are approximate (t-digest). The charts are also saved as PNG files beside this page, and each query's result as CSV under data/.</div>\n</body></html>\n");
     h
 }

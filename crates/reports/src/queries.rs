@@ -31,6 +31,15 @@ pub const AMOUNT_BANDS: &str = "SELECT CASE WHEN transaction_amt < 10 THEN '0-10
 /// bills by bytes scanned; a UNION of three subscripts would scan three times).
 pub const TOP_REASONS: &str = "SELECT regexp_replace(reason, '[0-9]+([.][0-9]+)?', 'N') AS reason, count(*) AS transactions FROM (SELECT fd.reasons[k.i] AS reason FROM txn_processedtxns CROSS JOIN (VALUES (1), (2), (3)) AS k (i) WHERE fd.outcome <> 'approve' AND cardinality(fd.reasons) >= k.i) r GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10";
 
+/// How often each rule matched. A record lists its matched rules in `fd.rule_results` (one
+/// with FIRST_MATCHED, every match with ALL_MATCHED); the cross join reads up to eight per
+/// record in one scan, as [`TOP_REASONS`] does.
+pub const RULE_HITS: &str = "SELECT r.hit.rule AS rule, count(*) AS hits FROM (SELECT fd.rule_results[k.i] AS hit FROM txn_processedtxns CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6), (7), (8)) AS k (i) WHERE cardinality(fd.rule_results) >= k.i) r GROUP BY 1 ORDER BY 2 DESC, 1";
+
+/// A shadow run against the active versions: how the candidate's decisions (`fd.shadow`)
+/// compare with the ones acted on, per pair of versions.
+pub const SHADOW_VS_ACTIVE: &str = "SELECT fd.model_version || ' ' || fd.rules_version AS active_versions, fd.shadow.model_version || ' ' || fd.shadow.rules_version AS shadow_versions, fd.outcome AS active_outcome, fd.shadow.outcome AS shadow_outcome, count(*) AS transactions FROM txn_processedtxns WHERE fd.shadow.outcome IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+
 /// The time unit of the charts: about 20 to 2,000 points whatever the span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeUnit {
@@ -68,6 +77,8 @@ pub fn named_queries() -> Vec<(&'static str, String)> {
         ("amounts_by_outcome", AMOUNTS_BY_OUTCOME.to_owned()),
         ("amount_bands", AMOUNT_BANDS.to_owned()),
         ("top_reasons", TOP_REASONS.to_owned()),
+        ("rule_hits", RULE_HITS.to_owned()),
+        ("shadow_vs_active", SHADOW_VS_ACTIVE.to_owned()),
     ]
 }
 

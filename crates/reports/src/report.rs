@@ -44,6 +44,10 @@ pub struct Report {
     pub amounts: Vec<AmountRow>,
     pub bands: Vec<(String, Counts)>,
     pub reasons: Vec<(String, u64)>,
+    /// Matches per rule, most first.
+    pub rule_hits: Vec<(String, u64)>,
+    /// A shadow run: active versions, shadow versions, active outcome, shadow outcome, count.
+    pub shadow: Vec<[String; 5]>,
     /// The raw results, saved beside the charts.
     pub tables: Vec<Table>,
     /// What the engine skipped or could not read, shown on the page.
@@ -195,6 +199,31 @@ impl Report {
             })
             .collect::<Result<_, Error>>()?;
 
+        let hits_table = runner.run("rule_hits", queries::RULE_HITS).await?;
+        let (r, n) = (hits_table.column("rule")?, hits_table.column("hits")?);
+        let rule_hits = (0..hits_table.rows.len())
+            .map(|row| {
+                Ok((
+                    hits_table.text(row, r).to_owned(),
+                    hits_table.number(row, n)? as u64,
+                ))
+            })
+            .collect::<Result<_, Error>>()?;
+
+        let shadow_table = runner
+            .run("shadow_vs_active", queries::SHADOW_VS_ACTIVE)
+            .await?;
+        let columns = [
+            shadow_table.column("active_versions")?,
+            shadow_table.column("shadow_versions")?,
+            shadow_table.column("active_outcome")?,
+            shadow_table.column("shadow_outcome")?,
+            shadow_table.column("transactions")?,
+        ];
+        let shadow = (0..shadow_table.rows.len())
+            .map(|row| columns.map(|c| shadow_table.text(row, c).to_owned()))
+            .collect();
+
         Ok(Report {
             first_event,
             last_event,
@@ -204,7 +233,17 @@ impl Report {
             amounts,
             bands,
             reasons,
-            tables: vec![span, over_time, amounts_table, bands_table, reasons_table],
+            rule_hits,
+            shadow,
+            tables: vec![
+                span,
+                over_time,
+                amounts_table,
+                bands_table,
+                reasons_table,
+                hits_table,
+                shadow_table,
+            ],
             notes,
         })
     }
