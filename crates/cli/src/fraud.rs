@@ -242,20 +242,19 @@ fn score_with(args: &ScoreArgs) -> Result<Scorer> {
     }
     let (model, model_id) = match &args.model {
         Some(path) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let (model, _) = versions::check_model(&bytes)
-                .with_context(|| format!("model {}", path.display()))?;
+            let context = || format!("loading model {}", path.display());
+            let bytes = std::fs::read(path).with_context(context)?;
+            let (model, _) = versions::check_model(&bytes).with_context(context)?;
             (model, versions::version_id(Kind::Model, &bytes))
         }
         None => (default_model()?, versions::shipped_model_id()),
     };
     let (rules, rules_id) = match &args.rules {
         Some(path) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let (rules, _) = versions::check_rules(&bytes, &Default::default())
-                .with_context(|| format!("rules {}", path.display()))?;
+            let context = || format!("loading rules {}", path.display());
+            let bytes = std::fs::read(path).with_context(context)?;
+            let (rules, _) =
+                versions::check_rules(&bytes, &Default::default()).with_context(context)?;
             (rules, versions::version_id(Kind::Rules, &bytes))
         }
         None => (Rules::default_rules(), versions::shipped_rules_id()),
