@@ -9,4 +9,4 @@ cd "$VIGIL_ROOT"
 data="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}/transactions_train.csv.gz"
 cargo build --release --quiet --bin vigil
 "$CARGO_TARGET_DIR/release/vigil" train --input "$data" --model crates/fraud/models/default.json \
-  --validation-from 2023-11-01T00:00:00Z --refit --bag 2
+  --validation-from 2023-11-01T00:00:00Z

@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use vigil_core::{Outcome, ProcessedTransaction};
+use vigil_core::Outcome;
 use vigil_fraud::backtest::{Item, Report, Side, SideReport, replay};
-use vigil_fraud::input::{Event, LabeledReader, open};
+use vigil_fraud::input::{LabeledReader, open};
 use vigil_fraud::model::ModelFile;
 use vigil_fraud::rules::Rules;
 use vigil_fraud::scorer::Versions;
@@ -28,7 +28,8 @@ pub struct BacktestArgs {
     /// A labelled CSV (the layout `vigil train` reads) instead of an archive.
     #[arg(long)]
     input: Option<PathBuf>,
-    /// Analysts' labels (CSV or NDJSON: event_id, label fraud|legit) for an archive.
+    /// Analysts' labels (CSV or NDJSON: event_id, label fraud|legit) for an archive, besides
+    /// those in the archive's labels/.
     #[arg(long)]
     labels: Option<PathBuf>,
     /// The candidate model: a file, or a version id in the registry. Default: the active.
@@ -46,61 +47,18 @@ pub struct BacktestArgs {
     json: Option<PathBuf>,
 }
 
-/// Files of an archive, in path order.
-fn archive_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let path = entry?.path();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            if name.as_deref().is_some_and(|n| n.starts_with('.')) {
-                continue;
-            }
-            if path.is_dir() {
-                pending.push(path);
-            } else if name.is_some_and(|n| n.ends_with(".json") || n.ends_with(".ndjson")) {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// The archive's records as backtest items; bad lines are counted and skipped.
-fn read_archive(
-    dir: &Path,
-    labels: &std::collections::HashMap<String, bool>,
-) -> Result<(Vec<Item>, u64)> {
-    let files = archive_files(dir)?;
-    if files.is_empty() {
-        bail!(
-            "{} holds no processed transactions (*.json): give an archive as `vigil demo` writes it",
-            dir.display()
-        );
-    }
-    let (mut items, mut bad) = (Vec::new(), 0u64);
-    for file in files {
-        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-        for line in bytes.split(|b| *b == b'\n') {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let Ok(mut p) = sonic_rs::from_slice::<ProcessedTransaction>(line) else {
-                bad += 1;
-                continue;
-            };
-            match Event::take_from(&mut p.transaction) {
-                Ok((event, _)) => items.push(Item {
-                    label: labels.get(&event.event_id).copied(),
-                    event,
-                    recorded: Some(p.fd.outcome),
-                }),
-                Err(_) => bad += 1,
-            }
-        }
-    }
+/// The archive's records as backtest items, with their labels.
+fn read_archive(dir: &Path, labels_file: Option<&Path>) -> Result<(Vec<Item>, u64)> {
+    let labels = crate::history::labels(dir, labels_file)?;
+    let (records, bad, _) = crate::history::archive(dir, &labels)?;
+    let items = records
+        .into_iter()
+        .map(|r| Item {
+            event: r.event,
+            label: r.label,
+            recorded: Some(r.recorded),
+        })
+        .collect();
     Ok((items, bad))
 }
 
@@ -168,21 +126,8 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     };
 
     let began = Instant::now();
-    let labels = match &args.labels {
-        Some(path) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let labels = vigil_fraud::labels::parse(&bytes)
-                .with_context(|| format!("labels {}", path.display()))?;
-            for why in labels.rejected.iter().take(5) {
-                eprintln!("labels {}: skipped {why}", path.display());
-            }
-            labels.by_event
-        }
-        None => Default::default(),
-    };
     let (items, bad) = match (&args.archive, &args.input) {
-        (Some(dir), _) => read_archive(dir, &labels)?,
+        (Some(dir), _) => read_archive(dir, args.labels.as_deref())?,
         (None, Some(csv)) => read_csv(csv)?,
         (None, None) => bail!("give --archive DIR or --input CSV"),
     };

@@ -5,6 +5,7 @@ mod demo;
 mod documents;
 mod fraud;
 mod generate;
+mod history;
 mod ownership;
 mod reports;
 mod versions;
@@ -62,6 +63,9 @@ enum Command {
     Report(reports::ReportArgs),
     /// Replay history under the active and a candidate model and rules; what would change.
     Backtest(backtest::BacktestArgs),
+    /// Store analysts' verdicts (CSV or NDJSON: event_id, label fraud|legit, time, who) in an
+    /// archive's labels/, where backtests, training and the txn_labels table read them.
+    Labels(LabelsArgs),
     /// Publish a model, rules or a list to the registry of versions (a draft until activated).
     Publish(versions::PublishArgs),
     /// Make a published model or rules version the one that scores.
@@ -94,6 +98,15 @@ struct GenerateArgs {
     count: u64,
     #[command(flatten)]
     generator: GeneratorArgs,
+}
+
+#[derive(Args)]
+struct LabelsArgs {
+    /// The labels file.
+    file: PathBuf,
+    /// The archive (as `vigil demo` writes it) whose labels/ receives them.
+    #[arg(long)]
+    archive: PathBuf,
 }
 
 #[derive(Args)]
@@ -198,6 +211,11 @@ fn main() -> Result<()> {
             std::process::exit(code)
         }
         Command::Backtest(args) => backtest::run(&args),
+        Command::Labels(args) => {
+            let (path, n, rejected) = history::import_labels(&args.archive, &args.file)?;
+            println!("{n} labels ({rejected} rows skipped) → {}", path.display());
+            Ok(())
+        }
         Command::Publish(args) => versions::run(versions::Command::Publish(args)),
         Command::Activate(args) => versions::run(versions::Command::Activate(args)),
         Command::Shadow(args) => versions::run(versions::Command::Shadow(args)),

@@ -179,3 +179,82 @@ fn a_backtest_of_the_demo_reproduces_its_outcomes_and_shows_a_candidate() {
     assert!(!sample.is_empty() && sample.len() <= 20);
     assert!(sample.iter().all(|c| c["active"] != c["candidate"]));
 }
+
+/// The team's own history: Fraud Detector's cold-start sample scored into an archive, its
+/// labels given back as analysts' verdicts (`vigil labels`), and `vigil train --archive`
+/// trains the very model `vigil train --input` trains on the labelled CSV.
+#[test]
+fn training_on_the_archive_and_labels_reproduces_the_csv_model() {
+    let Some(csv) = vigil_testkit::shared_data("afd_transaction_data_2K_coldstart.csv") else {
+        return;
+    };
+    let dir = temp("train");
+    let archive = dir.join("archive");
+    let day = archive.join("processed/dt=2023-01-01");
+    std::fs::create_dir_all(&day).unwrap();
+    ok(&[
+        "score",
+        "--input",
+        path(&csv),
+        "--output",
+        path(&day.join("part-0.json")),
+    ]);
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (id, label) = (column("EVENT_ID"), column("EVENT_LABEL"));
+    let mut verdicts = String::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let verdict = match &row[label] {
+            "1" => "fraud",
+            "0" => "legit",
+            _ => continue, // unlabelled rows stay history only, as in the CSV
+        };
+        verdicts.push_str(&format!(
+            "{{\"event_id\": \"{}\", \"label\": \"{verdict}\", \"who\": \"analyst\"}}\n",
+            &row[id]
+        ));
+    }
+    let labels = dir.join("verdicts.ndjson");
+    std::fs::write(&labels, verdicts).unwrap();
+    let stored = ok(&["labels", path(&labels), "--archive", path(&archive)]);
+    assert!(stored.contains("810 labels"), "{stored}");
+
+    let from_csv = dir.join("csv.json");
+    let from_archive = dir.join("archive.json");
+    ok(&["train", "--input", path(&csv), "--model", path(&from_csv)]);
+    let stdout = ok(&[
+        "train",
+        "--archive",
+        path(&archive),
+        "--model",
+        path(&from_archive),
+    ]);
+    assert!(
+        stdout.contains("refitted"),
+        "the recipe is the default: {stdout}"
+    );
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let (a, b) = (read(&from_csv), read(&from_archive));
+    assert_eq!(a["ensemble"], b["ensemble"]);
+    assert_eq!(a["validation"], b["validation"]);
+    assert_eq!(a["training"]["params"]["bag"], 2);
+    assert_ne!(a["training"]["input_sha256"], b["training"]["input_sha256"]);
+
+    // Without labels there is nothing to learn from: a clear error.
+    let bare = dir.join("bare");
+    std::fs::create_dir_all(bare.join("processed")).unwrap();
+    std::fs::copy(day.join("part-0.json"), bare.join("processed/p.json")).unwrap();
+    let out = vigil(&[
+        "train",
+        "--archive",
+        path(&bare),
+        "--model",
+        path(&dir.join("x.json")),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has a label"));
+}

@@ -39,26 +39,48 @@ pub struct Labels {
     pub rejected: Vec<String>,
 }
 
+/// Label rows as written (checked and normalised: trimmed id, `fraud` or `legit`), and the
+/// rows that could not be read.
+#[derive(Debug, Default)]
+pub struct Rows {
+    pub labels: Vec<Label>,
+    pub rejected: Vec<String>,
+}
+
 /// Reads CSV (a header naming `event_id` and `label`) or NDJSON (one object per line).
 pub fn parse(bytes: &[u8]) -> Result<Labels, Error> {
+    let rows = parse_rows(bytes)?;
+    let mut out = Labels {
+        rows: rows.labels.len() + rows.rejected.len(),
+        rejected: rows.rejected,
+        ..Labels::default()
+    };
+    for l in rows.labels {
+        out.by_event.insert(l.event_id, l.label == "fraud");
+    }
+    Ok(out)
+}
+
+/// [`parse`], keeping every row with its time and author.
+pub fn parse_rows(bytes: &[u8]) -> Result<Rows, Error> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    let mut out = Labels::default();
-    let mut take = |row: usize, label: Result<Label, String>| {
-        out.rows += 1;
-        match label.and_then(|l| {
-            if l.event_id.trim().is_empty() {
-                return Err("event_id is empty".into());
-            }
-            let fraud = l
-                .is_fraud()
-                .ok_or_else(|| "label must be fraud or legit".to_owned())?;
-            Ok((l.event_id.trim().to_owned(), fraud))
-        }) {
-            Ok((id, fraud)) => {
-                out.by_event.insert(id, fraud);
-            }
-            Err(why) => out.rejected.push(format!("row {row}: {why}")),
+    let mut out = Rows::default();
+    let mut take = |row: usize, label: Result<Label, String>| match label.and_then(|l| {
+        if l.event_id.trim().is_empty() {
+            return Err("event_id is empty".into());
         }
+        let fraud = l
+            .is_fraud()
+            .ok_or_else(|| "label must be fraud or legit".to_owned())?;
+        Ok(Label {
+            event_id: l.event_id.trim().to_owned(),
+            label: if fraud { "fraud" } else { "legit" }.to_owned(),
+            time: l.time.filter(|t| !t.trim().is_empty()),
+            who: l.who.filter(|w| !w.trim().is_empty()),
+        })
+    }) {
+        Ok(label) => out.labels.push(label),
+        Err(why) => out.rejected.push(format!("row {row}: {why}")),
     };
     if first == Some(&b'{') {
         for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 use crate::features::{EntityStore, FEATURE_NAMES, Features, MemoryStore};
 use crate::gbdt::{self, Params};
-use crate::input::{LabeledReader, open};
+use crate::input::{Event, LabeledReader, open};
 use crate::metrics::{Metrics, evaluate};
 use crate::model::{FORMAT, FORMAT_VERSION, ModelFile, TrainingInfo};
 
@@ -51,20 +51,40 @@ pub fn featurize(path: &Path, progress: &mut dyn FnMut(usize)) -> Result<Dataset
             progress(i);
         }
     }
+    let mut data = featurize_events(events, format!("{:x}", hasher.finalize()), progress);
+    data.rejected = rejected;
+    data.first_errors = first_errors;
+    Ok(data)
+}
+
+/// Featurises events already read (labels: 1 fraud, 0 legit, none unknown: such rows count
+/// as history but are not trained on), in event-time order (stable); `sha256` names the
+/// input they came from.
+pub fn featurize_events(
+    mut events: Vec<(Event, Option<u8>)>,
+    sha256: String,
+    progress: &mut dyn FnMut(usize),
+) -> Dataset {
     events.sort_by_key(|(e, _)| e.time);
     let mut store = MemoryStore::default();
     let features = events
         .iter()
-        .map(|(e, _)| store.state(&e.entity_id).observe(e))
+        .enumerate()
+        .map(|(i, (e, _))| {
+            if i % 10_000 == 0 {
+                progress(i);
+            }
+            store.state(&e.entity_id).observe(e)
+        })
         .collect();
-    Ok(Dataset {
+    Dataset {
         features,
         labels: events.iter().map(|(_, l)| *l).collect(),
         times: events.iter().map(|(e, _)| e.time).collect(),
-        rejected,
-        first_errors,
-        sha256: format!("{:x}", hasher.finalize()),
-    })
+        rejected: 0,
+        first_errors: Vec::new(),
+        sha256,
+    }
 }
 
 /// How to split by time.
