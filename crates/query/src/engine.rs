@@ -12,6 +12,7 @@ use datafusion::execution::context::{SQLOptions, SessionContext};
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 
+use crate::labels::{LABELS_TABLE, labels_schema, load_labels};
 use crate::scan::{ArchiveTable, SkipLog};
 use crate::schema::{PARTITION, TABLE, table_schema};
 use crate::source::{Layout, Loaded, archive_files, load_exports, locate, to_batch};
@@ -41,7 +42,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Finds the data under `dir` and registers it as `txn_processedtxns`.
+    /// Finds the data under `dir` and registers it as `txn_processedtxns`, and the labels
+    /// beside it (none: an empty table) as `txn_labels`.
     pub async fn open(dir: &Path) -> Result<Self, Error> {
         let ctx = SessionContext::new();
         functions::register(&ctx);
@@ -53,6 +55,21 @@ impl Engine {
             warnings: vec![],
             skipped: None,
         };
+        let labels_dir = match &engine.layout {
+            Layout::Archive(processed) => processed.parent().unwrap_or(dir).join("labels"),
+            Layout::Exports(_) => dir.join("labels"),
+        };
+        let (labels, skipped) = load_labels(&labels_dir)?;
+        if skipped > 0 {
+            engine.warnings.push(format!(
+                "{}: {skipped} lines that are not labels left out",
+                labels_dir.display()
+            ));
+        }
+        engine.ctx.register_table(
+            LABELS_TABLE,
+            Arc::new(MemTable::try_new(labels_schema(), vec![vec![labels]])?),
+        )?;
         match engine.layout.clone() {
             Layout::Archive(root) => {
                 let table = ArchiveTable::new(archive_files(&root)?);

@@ -111,6 +111,17 @@ td:first-child,th:first-child{{text-align:left}} .notes{{background:#fff7e0;bord
     for (rule, n) in &report.rule_hits {
         let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", escape(rule));
     }
+    if !report.precision.is_empty() {
+        h.push_str("</table>\n<h2>Precision by rule (labelled transactions)</h2><table id=\"precision\"><tr><th>rule</th><th>labelled</th><th>fraud</th><th>precision</th></tr>");
+        for (rule, n, fraud, p) in &report.precision {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{n}</td><td>{fraud}</td><td>{:.1} %</td></tr>",
+                escape(rule),
+                p * 100.0
+            );
+        }
+    }
     if !report.shadow.is_empty() {
         h.push_str("</table>\n<h2>Shadow run against the active versions</h2><table id=\"shadow\"><tr><th>active versions</th><th>shadow versions</th><th>active outcome</th><th>shadow outcome</th><th>transactions</th></tr>");
         for row in &report.shadow {

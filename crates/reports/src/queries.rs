@@ -4,7 +4,7 @@
 //! and the template's named queries are these same texts (a test compares them).
 
 /// The columns the report's queries read.
-pub const COLUMNS: &[&str] = &["event_time", "transaction_amt", "fd"];
+pub const COLUMNS: &[&str] = &["event_id", "event_time", "transaction_amt", "fd"];
 
 /// The original system's query, verbatim.
 pub const ORIGINAL: &str = r#"SELECT transaction_amt, email_address, event_id, CAST("from_iso8601_timestamp"(event_time) AS timestamp) event_ts, fd.outcome FROM txn_processedtxns;"#;
@@ -39,6 +39,11 @@ pub const RULE_HITS: &str = "SELECT r.hit.rule AS rule, count(*) AS hits FROM (S
 /// A shadow run against the active versions: how the candidate's decisions (`fd.shadow`)
 /// compare with the ones acted on, per pair of versions.
 pub const SHADOW_VS_ACTIVE: &str = "SELECT fd.model_version || ' ' || fd.rules_version AS active_versions, fd.shadow.model_version || ' ' || fd.shadow.rules_version AS shadow_versions, fd.outcome AS active_outcome, fd.shadow.outcome AS shadow_outcome, count(*) AS transactions FROM txn_processedtxns WHERE fd.shadow.outcome IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4";
+
+/// For each rule, the labelled transactions it matched and the share of them analysts
+/// called fraud (`txn_labels`: `vigil labels` locally, the archive bucket's `labels/` on
+/// AWS). An event labelled twice the same way counts once.
+pub const PRECISION_BY_RULE: &str = "SELECT r.hit.rule AS rule, count(*) AS labelled, sum(CASE WHEN l.label = 'fraud' THEN 1 ELSE 0 END) AS fraud, sum(CASE WHEN l.label = 'fraud' THEN 1 ELSE 0 END) / CAST(count(*) AS double) AS precision FROM (SELECT event_id, fd.rule_results[k.i] AS hit FROM txn_processedtxns CROSS JOIN (VALUES (1), (2), (3), (4), (5), (6), (7), (8)) AS k (i) WHERE cardinality(fd.rule_results) >= k.i) r JOIN (SELECT DISTINCT event_id, label FROM txn_labels) l ON l.event_id = r.event_id GROUP BY 1 ORDER BY 1";
 
 /// The time unit of the charts: about 20 to 2,000 points whatever the span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +84,7 @@ pub fn named_queries() -> Vec<(&'static str, String)> {
         ("top_reasons", TOP_REASONS.to_owned()),
         ("rule_hits", RULE_HITS.to_owned()),
         ("shadow_vs_active", SHADOW_VS_ACTIVE.to_owned()),
+        ("precision_by_rule", PRECISION_BY_RULE.to_owned()),
     ]
 }
 

@@ -46,6 +46,8 @@ pub struct Report {
     pub reasons: Vec<(String, u64)>,
     /// Matches per rule, most first.
     pub rule_hits: Vec<(String, u64)>,
+    /// Per rule: labelled transactions matched, of which fraud, and the share.
+    pub precision: Vec<(String, u64, u64, f64)>,
     /// A shadow run: active versions, shadow versions, active outcome, shadow outcome, count.
     pub shadow: Vec<[String; 5]>,
     /// The raw results, saved beside the charts.
@@ -224,6 +226,26 @@ impl Report {
             .map(|row| columns.map(|c| shadow_table.text(row, c).to_owned()))
             .collect();
 
+        let precision_table = runner
+            .run("precision_by_rule", queries::PRECISION_BY_RULE)
+            .await?;
+        let (r, n, f, p) = (
+            precision_table.column("rule")?,
+            precision_table.column("labelled")?,
+            precision_table.column("fraud")?,
+            precision_table.column("precision")?,
+        );
+        let precision = (0..precision_table.rows.len())
+            .map(|row| {
+                Ok((
+                    precision_table.text(row, r).to_owned(),
+                    precision_table.number(row, n)? as u64,
+                    precision_table.number(row, f)? as u64,
+                    precision_table.number(row, p)?,
+                ))
+            })
+            .collect::<Result<_, Error>>()?;
+
         Ok(Report {
             first_event,
             last_event,
@@ -234,6 +256,7 @@ impl Report {
             bands,
             reasons,
             rule_hits,
+            precision,
             shadow,
             tables: vec![
                 span,
@@ -243,6 +266,7 @@ impl Report {
                 reasons_table,
                 hits_table,
                 shadow_table,
+                precision_table,
             ],
             notes,
         })
