@@ -131,7 +131,7 @@ def main():
     t0 = time.perf_counter()
     print(run([a.vigil, "train", "--input", a.data, "--model", model,
                "--validation-from", a.validation_from, "--export-features", feats]
-              + (["--refit"] if a.refit else [])
+              + ([] if a.refit else ["--no-refit"])  # vigil train refits by default
               + [x for flag, value in (("--lambda", a.l2), ("--learning-rate", a.learning_rate),
                                          ("--bag", a.bag))
                  if value for x in (flag, value)]), file=sys.stderr)

@@ -53,7 +53,7 @@ def main():
     a = ap.parse_args(argv)
     os.makedirs(a.work, exist_ok=True)
     seeds = [int(s) for s in a.seeds.split(",")]
-    refit = ["--refit"] if a.refit else []
+    refit = [] if a.refit else ["--no-refit"]  # vigil train refits by default
     results = {}
     for fold in a.fold or DEFAULT_FOLDS:
         start, end = fold.split(":")

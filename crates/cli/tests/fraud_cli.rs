@@ -36,8 +36,9 @@ fn refit_keeps_the_early_stopped_tree_count_and_refits_on_more_rows() {
             "--model",
             model.to_str().unwrap(),
         ];
-        if refit {
-            args.push("--refit");
+        // Refitting is the default; `--no-refit` keeps the early-stopped fit.
+        if !refit {
+            args.push("--no-refit");
         }
         let out = vigil(&args);
         let stdout = String::from_utf8_lossy(&out.stdout);
