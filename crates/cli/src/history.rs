@@ -109,11 +109,14 @@ pub fn archive(dir: &Path, labels: &HashMap<String, bool>) -> Result<(Vec<Record
     Ok((records, bad, format!("{:x}", hasher.finalize())))
 }
 
-/// [`archive`] as training events (label 1 fraud, 0 legit) and the input's SHA-256.
+/// Events to train on, each with its label if it has one (1 fraud, 0 legit).
+pub type TrainingEvents = Vec<(Event, Option<u8>)>;
+
+/// [`archive`] as training events and the input's SHA-256.
 pub fn archive_events(
     dir: &Path,
     labels: &HashMap<String, bool>,
-) -> Result<(Vec<(Event, Option<u8>)>, String)> {
+) -> Result<(TrainingEvents, String)> {
     let (records, bad, digest) = archive(dir, labels)?;
     if bad > 0 {
         eprintln!("{}: {bad} unreadable lines skipped", dir.display());

@@ -144,7 +144,7 @@ mod tests {
         let l = parse(csv.as_bytes()).unwrap();
         assert_eq!(l.rows, 5);
         assert_eq!(l.by_event.len(), 2);
-        assert_eq!(l.by_event["e1"], false, "a later row wins");
+        assert!(!l.by_event["e1"], "a later row wins");
         assert_eq!(
             l.rejected,
             vec![
