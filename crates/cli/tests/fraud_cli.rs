@@ -35,6 +35,8 @@ fn refit_keeps_the_early_stopped_tree_count_and_refits_on_more_rows() {
             input.to_str().unwrap(),
             "--model",
             model.to_str().unwrap(),
+            "--bag",
+            "1",
         ];
         // Refitting is the default; `--no-refit` keeps the early-stopped fit.
         if !refit {
