@@ -198,6 +198,10 @@ mod tests {
                 })
             }
         );
+        let mut bad = with_registry.clone();
+        bad.insert("REGISTRY", "models-bucket");
+        let err = ScoreSettings::from_vars(|k| bad.get(k).map(|v| v.to_string())).unwrap_err();
+        assert!(err.to_string().contains("REGISTRY must be s3://"), "{err}");
         let vars: HashMap<&str, &str> = [
             ("KAFKA_BOOTSTRAP_SERVERS", "b:9092"),
             ("SCORER", "frauddetector"),
@@ -224,7 +228,6 @@ mod tests {
         for (name, value, expected) in [
             ("SCORER", "xgboost", "SCORER `xgboost`"),
             ("DEFAULT_OUTCOME", "maybe", "DEFAULT_OUTCOME `maybe`"),
-            ("REGISTRY", "models-bucket", "REGISTRY must be s3://"),
         ] {
             let mut bad = vars.clone();
             bad.insert(name, value);
