@@ -3,15 +3,17 @@
 //! `vigil_pipeline::run` (in process by default, through a broker with `--broker`); this
 //! module parses nothing but draws their progress and prints what they did.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use vigil_core::Outcome;
+use vigil_fraud::features::{EntityStore, MemoryStore};
 use vigil_fraud::scorer::Scorer;
-use vigil_generator::{Generated, Generator, default_customers};
+use vigil_generator::{FraudPattern, Generated, Generator, default_customers};
 use vigil_pipeline::alert::AlertPolicy;
 use vigil_pipeline::run::broker::{self, StageProgress};
 use vigil_pipeline::run::{self, InProcess, LocalOutputs, Progress, Tally};
@@ -70,9 +72,39 @@ fn workers(args: &DemoArgs) -> usize {
     })
 }
 
-/// The scoring stage with the model and rules Vigil ships (their versions in each record).
-fn new_stage() -> Result<ScoreStage, vigil_pipeline::Error> {
-    Ok(ScoreStage::new(Scorer::shipped()?))
+/// Days of ordinary history each customer has before the demo's first transaction.
+const HISTORY_DAYS: i64 = 30;
+/// Mixed into the seed for the history, so that it is not the run's own stream again.
+const HISTORY_SEED: u64 = 0x5eed_4157_0e11_u64;
+
+/// The customers' state as a bank's scorer holds it when the demo's window opens: every
+/// customer's ordinary transactions of the [`HISTORY_DAYS`] before, folded into their
+/// features (not scored, archived or alerted). Without it every customer would be new at
+/// the start of the run, which no scorer in service sees and the model did not learn from.
+fn customer_history(
+    customers: &[vigil_generator::Customer],
+    run: &vigil_generator::GeneratorConfig,
+) -> Result<MemoryStore> {
+    let history = vigil_generator::GeneratorConfig {
+        fraud_rate: 0.0,
+        seed: run.seed ^ HISTORY_SEED,
+        start: run.start - chrono::Duration::days(HISTORY_DAYS),
+        ..run.clone()
+    };
+    let mut store = MemoryStore::default();
+    for g in Generator::new(customers, &history)? {
+        let t = g.transaction;
+        let Some(at) = vigil_fraud::input::parse_time(&t.event_time) else {
+            continue;
+        };
+        if at >= run.start {
+            break;
+        }
+        if let Ok(event) = vigil_fraud::input::Event::from_transaction(&t) {
+            store.state(&event.entity_id).observe(&event);
+        }
+    }
+    Ok(store)
 }
 
 fn outputs(args: &DemoArgs) -> LocalOutputs {
@@ -119,6 +151,17 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         }
     }
     let fraud: usize = by_pattern.values().sum();
+    let truth: HashMap<String, Truth> = generated
+        .iter()
+        .map(|g| {
+            let truth = g.pattern.zip(g.occurrence);
+            (g.transaction.event_id.clone(), truth)
+        })
+        .collect();
+    let history = customer_history(&customers, &settings)?;
+    let new_stage = || -> Result<ScoreStage, vigil_pipeline::Error> {
+        Ok(ScoreStage::with_store(Scorer::shipped()?, history.clone()))
+    };
     let patterns = by_pattern
         .iter()
         .map(|(p, n)| format!("{p} {n}"))
@@ -180,6 +223,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     };
     let took = began.elapsed();
     lines.extend(summary(args, &tally));
+    lines.extend(detection(&args.out.join("archive"), &truth)?);
     lines.push(format!(
         "end to end              {count} transactions in {:.2} s ({})",
         took.as_secs_f64(),
@@ -222,6 +266,77 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
         println!("\nReport: {}", index.display());
     }
     Ok(())
+}
+
+/// What the generator injected into a record: the pattern and its occurrence, or none.
+type Truth = Option<(FraudPattern, u64)>;
+
+/// What the scorer made of the injected fraud and of the ordinary transactions, read back
+/// from the archive against what the generator injected (the ground truth it keeps). An
+/// occurrence of a pattern is caught when any of its transactions is reviewed or blocked:
+/// the analyst then sees the card's run.
+fn detection(archive: &Path, truth: &HashMap<String, Truth>) -> Result<Vec<String>> {
+    let (records, _, _) = crate::history::archive(archive, &HashMap::new())?;
+    // Per pattern (None: ordinary): transactions, reviewed, blocked.
+    let mut counts: BTreeMap<Option<FraudPattern>, [usize; 3]> = BTreeMap::new();
+    // Per occurrence: its pattern and whether any of its transactions was flagged.
+    let mut occurrences: HashMap<u64, (FraudPattern, bool)> = HashMap::new();
+    for r in &records {
+        let Some(injected) = truth.get(&r.event.event_id) else {
+            continue; // an earlier run's record
+        };
+        let flagged = r.recorded != Outcome::Approve;
+        let c = counts.entry(injected.map(|(p, _)| p)).or_default();
+        c[0] += 1;
+        c[1] += usize::from(r.recorded == Outcome::Review);
+        c[2] += usize::from(r.recorded == Outcome::Block);
+        if let Some((pattern, n)) = injected {
+            occurrences.entry(*n).or_insert((*pattern, false)).1 |= flagged;
+        }
+    }
+    let pct = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
+    let mut by_pattern: BTreeMap<FraudPattern, (usize, usize)> = BTreeMap::new();
+    for (pattern, caught) in occurrences.values() {
+        let e = by_pattern.entry(*pattern).or_default();
+        e.0 += 1;
+        e.1 += usize::from(*caught);
+    }
+    let (runs, caught) = by_pattern
+        .values()
+        .fold((0, 0), |(r, c), (n, k)| (r + n, c + k));
+    let patterns: Vec<String> = by_pattern
+        .iter()
+        .map(|(p, (n, k))| format!("{p} {k}/{n}"))
+        .collect();
+    let fraud = counts
+        .iter()
+        .filter(|(p, _)| p.is_some())
+        .fold([0; 3], |a, (_, c)| [a[0] + c[0], a[1] + c[1], a[2] + c[2]]);
+    let normal = counts.get(&None).copied().unwrap_or_default();
+    Ok(vec![
+        format!(
+            "caught                  {caught} of {runs} injected fraud patterns ({:.1} %; {}), missed {}",
+            pct(caught, runs),
+            patterns.join(", "),
+            runs - caught
+        ),
+        format!(
+            "                        {} of their {} transactions flagged ({:.1} %: review {}, block {})",
+            fraud[1] + fraud[2],
+            fraud[0],
+            pct(fraud[1] + fraud[2], fraud[0]),
+            fraud[1],
+            fraud[2]
+        ),
+        format!(
+            "false alarms            {} of {} ordinary transactions ({:.2} %: review {}, block {})",
+            normal[1] + normal[2],
+            normal[0],
+            pct(normal[1] + normal[2], normal[0]),
+            normal[1],
+            normal[2]
+        ),
+    ])
 }
 
 fn summary(args: &DemoArgs, tally: &Tally) -> Vec<String> {

@@ -155,6 +155,35 @@ fn demo_archives_every_transaction_and_alerts_each_block_masked() {
         stdout.contains("documents               26 uploaded"),
         "{stdout}"
     );
+    // What the scorer made of the generator's ground truth: the flagged transactions of
+    // the injected patterns and the false alarms add up to the reviews and blocks.
+    let number_after = |label: &str| -> u64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("{label}: {stdout}"));
+        let rest = &line[line.find(label).unwrap() + label.len()..];
+        rest.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let flagged_fraud = number_after("                        ");
+    let false_alarms = number_after("false alarms");
+    let scored = stdout.lines().find(|l| l.contains("scored  ")).unwrap();
+    let count = |what: &str| -> u64 {
+        let at = scored.find(what).unwrap() + what.len();
+        scored[at..]
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        flagged_fraud + false_alarms,
+        count("review") + count("block"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("injected fraud patterns ("), "{stdout}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -357,7 +357,7 @@ pub trait StateTable: Send + Sync {
 }
 
 /// Entity state in a hash map: one entry per entity, each a few hundred bytes.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
     // foldhash: fast on short keys, and seeded per process so that crafted ids cannot
     // force collisions. hashbrown's map for `entry_ref`: one lookup per event, and a key

@@ -81,6 +81,9 @@ impl fmt::Display for FraudPattern {
 pub struct Generated {
     pub transaction: Transaction,
     pub pattern: Option<FraudPattern>,
+    /// Which occurrence of a pattern the record belongs to (numbered from 0 in the order
+    /// drawn); none for an ordinary record.
+    pub occurrence: Option<u64>,
 }
 
 /// What to generate.
@@ -136,6 +139,7 @@ pub struct Generator<'a> {
     /// event-time order, as a live feed would, with normal records between them.
     scheduled: BTreeMap<(DateTime<Utc>, u64), Generated>,
     drawn: u64,
+    occurrences: u64,
 }
 
 impl<'a> Generator<'a> {
@@ -158,6 +162,7 @@ impl<'a> Generator<'a> {
             pattern_start_probability,
             scheduled: BTreeMap::new(),
             drawn: 0,
+            occurrences: 0,
         })
     }
 
@@ -192,6 +197,7 @@ impl<'a> Generator<'a> {
         Generated {
             transaction: txn,
             pattern: None,
+            occurrence: None,
         }
     }
 }
@@ -208,10 +214,13 @@ impl Generator<'_> {
             let pattern = FraudPattern::ALL[self.rng.random_range(0..FraudPattern::ALL.len())];
             let at = self.advance();
             let customer = self.pick_customer();
+            let occurrence = self.occurrences;
+            self.occurrences += 1;
             for (transaction, t) in patterns::inject(&mut self.rng, pattern, customer, at) {
                 let g = Generated {
                     transaction,
                     pattern: Some(pattern),
+                    occurrence: Some(occurrence),
                 };
                 self.schedule(t, g);
             }

@@ -23,10 +23,12 @@ pub struct ScoreStage {
 
 impl ScoreStage {
     pub fn new(scorer: Scorer) -> Self {
-        Self {
-            scorer,
-            store: MemoryStore::default(),
-        }
+        Self::with_store(scorer, MemoryStore::default())
+    }
+
+    /// A stage that starts from entity states already built (customers' history).
+    pub fn with_store(scorer: Scorer, store: MemoryStore) -> Self {
+        Self { scorer, store }
     }
 
     /// Scores with `scorer` from now on; entity state stays as it is.
