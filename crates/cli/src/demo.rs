@@ -72,23 +72,25 @@ fn workers(args: &DemoArgs) -> usize {
     })
 }
 
-/// Days of ordinary history each customer has before the demo's first transaction.
-const HISTORY_DAYS: i64 = 30;
 /// Mixed into the seed for the history, so that it is not the run's own stream again.
 const HISTORY_SEED: u64 = 0x5eed_4157_0e11_u64;
 
 /// The customers' state as a bank's scorer holds it when the demo's window opens: every
-/// customer's ordinary transactions of the [`HISTORY_DAYS`] before, folded into their
+/// customer's ordinary transactions of the `days` before, folded into their
 /// features (not scored, archived or alerted). Without it every customer would be new at
 /// the start of the run, which no scorer in service sees and the model did not learn from.
 fn customer_history(
     customers: &[vigil_generator::Customer],
     run: &vigil_generator::GeneratorConfig,
+    days: u16,
 ) -> Result<MemoryStore> {
+    if days == 0 {
+        return Ok(MemoryStore::default());
+    }
     let history = vigil_generator::GeneratorConfig {
         fraud_rate: 0.0,
         seed: run.seed ^ HISTORY_SEED,
-        start: run.start - chrono::Duration::days(HISTORY_DAYS),
+        start: run.start - chrono::Duration::days(i64::from(days)),
         ..run.clone()
     };
     let mut store = MemoryStore::default();
@@ -158,7 +160,7 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
             (g.transaction.event_id.clone(), truth)
         })
         .collect();
-    let history = customer_history(&customers, &settings)?;
+    let history = customer_history(&customers, &settings, args.history_days)?;
     let new_stage = || -> Result<ScoreStage, vigil_pipeline::Error> {
         Ok(ScoreStage::with_store(Scorer::shipped()?, history.clone()))
     };

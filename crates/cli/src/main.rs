@@ -138,6 +138,10 @@ struct DemoArgs {
     /// Alert on `review` as well as `block`.
     #[arg(long)]
     alert_on_review: bool,
+    /// Days of ordinary history each customer has before the run, folded into the
+    /// scorer's state as a scorer in service holds it (0: every customer starts new).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(0..=365))]
+    history_days: u16,
     /// How many loan documents to upload and classify (layouts cycle; 0 skips them).
     #[arg(long, default_value_t = 26)]
     documents: usize,

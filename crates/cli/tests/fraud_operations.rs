@@ -109,6 +109,9 @@ fn a_backtest_of_the_demo_reproduces_its_outcomes_and_shows_a_candidate() {
         "21",
         "--documents",
         "0",
+        // Fresh entity state, as a backtest starts from: the same records scored afresh.
+        "--history-days",
+        "0",
     ]);
     let registry = dir.join("registry");
     let report_path = dir.join("same.json");
