@@ -18,19 +18,26 @@ use vigil_fraud::features::StateTable;
 use vigil_generator::{Generator, GeneratorConfig, default_customers};
 use vigil_kafka::{KafkaConfig, ReadMessage, ensure_topic, read_topic};
 
+/// A run's own topics on the broker: `processed_transactions` (with `partitions`) and the
+/// dead letters, named after a fresh run id (also returned, for other names).
+async fn run_topics(config: &KafkaConfig, partitions: i32) -> (String, String, String) {
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let (processed, dead) = (
+        format!("vigil-test-processed-{run}"),
+        format!("vigil-test-dead-{run}"),
+    );
+    ensure_topic(config, &processed, partitions).await.unwrap();
+    ensure_topic(config, &dead, 1).await.unwrap();
+    (run, processed, dead)
+}
+
 #[tokio::test]
 async fn good_records_are_scored_and_bad_ones_dead_lettered() {
     let Some(broker) = common::broker() else {
         return;
     };
     let config = KafkaConfig::new(&broker).unwrap();
-    let run = uuid::Uuid::new_v4().simple().to_string();
-    let (processed_topic, dead_topic) = (
-        format!("vigil-test-processed-{run}"),
-        format!("vigil-test-dead-{run}"),
-    );
-    ensure_topic(&config, &processed_topic, 2).await.unwrap();
-    ensure_topic(&config, &dead_topic, 1).await.unwrap();
+    let (run, processed_topic, dead_topic) = run_topics(&config, 2).await;
 
     let customers = default_customers().unwrap();
     let settings = GeneratorConfig {
@@ -164,14 +171,8 @@ async fn entity_state_lives_in_the_table_across_instances() {
     };
     let Some(moto) = common::moto() else { return };
     let config = KafkaConfig::new(&broker).unwrap();
-    let run = uuid::Uuid::new_v4().simple().to_string();
-    let (processed_topic, dead_topic, table_name) = (
-        format!("vigil-test-processed-{run}"),
-        format!("vigil-test-dead-{run}"),
-        format!("vigil-test-entities-{run}"),
-    );
-    ensure_topic(&config, &processed_topic, 1).await.unwrap();
-    ensure_topic(&config, &dead_topic, 1).await.unwrap();
+    let (run, processed_topic, dead_topic) = run_topics(&config, 1).await;
+    let table_name = format!("vigil-test-entities-{run}");
     let dynamo = common::dynamodb_table(&moto, &table_name, "entity_id").await;
 
     // Few customers, so that most appear in both batches.
@@ -265,14 +266,8 @@ async fn versions_are_loaded_switched_refused_and_shadowed() {
     };
     let Some(moto) = common::moto() else { return };
     let config = KafkaConfig::new(&broker).unwrap();
-    let run = uuid::Uuid::new_v4().simple().to_string();
-    let (processed_topic, dead_topic, bucket) = (
-        format!("vigil-test-processed-{run}"),
-        format!("vigil-test-dead-{run}"),
-        format!("vigil-test-registry-{run}"),
-    );
-    ensure_topic(&config, &processed_topic, 1).await.unwrap();
-    ensure_topic(&config, &dead_topic, 1).await.unwrap();
+    let (run, processed_topic, dead_topic) = run_topics(&config, 1).await;
+    let bucket = format!("vigil-test-registry-{run}");
     let s3 = common::s3_client(&moto);
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let registry = Registry::new(S3Store::new(s3.clone()), &bucket, "registry");
