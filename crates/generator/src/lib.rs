@@ -190,7 +190,7 @@ impl<'a> Generator<'a> {
     fn normal(&mut self) -> Generated {
         let at = self.advance();
         let customer = self.pick_customer();
-        let category = patterns::CATEGORIES[self.rng.random_range(0..patterns::CATEGORIES.len())];
+        let category = customer.category_at(at, &mut self.rng);
         let median = patterns::median_amount(category);
         let amount = LogNormal::new(median.ln(), 0.7)
             .expect("constant parameters are valid")

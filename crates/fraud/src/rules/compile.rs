@@ -61,10 +61,16 @@ const CODED_FEATURES: [&str; 3] = ["category", "card_bin", "state"];
 
 /// Every variable name a rule may use, for the documentation and "did you mean".
 pub fn variable_names() -> Vec<String> {
-    let mut names: Vec<String> = ["score", "insightscore", "amount", "transaction_amt"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    let mut names: Vec<String> = [
+        "score",
+        "insightscore",
+        "amount",
+        "transaction_amt",
+        "order_price",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
     names.extend(TEXT_VARIABLES.iter().map(|(n, _)| (*n).to_owned()));
     names.extend(
         FEATURE_NAMES
@@ -106,8 +112,14 @@ pub enum Num {
     Const(f64),
     Var(NumVar),
     Neg(Box<Num>),
-    Bin(BinOp, Box<Num>, Box<Num>),
+    Bin(Arithmetic, Box<Num>, Box<Num>),
 }
+
+/// `+ - * / %` on two numbers.
+pub type Arithmetic = fn(f64, f64) -> f64;
+
+/// `== != < <= > >=` on two numbers.
+pub type Comparison = fn(&f64, &f64) -> bool;
 
 #[derive(Debug)]
 pub enum Text {
@@ -133,7 +145,7 @@ pub enum Cond {
     Or(Box<Cond>, Box<Cond>),
     Not(Box<Cond>),
     Same(bool, Box<Cond>, Box<Cond>),
-    Num(BinOp, Num, Num),
+    Num(Comparison, Num, Num),
     Text(bool, Text, Text),
     NumIn(Num, Vec<f64>, bool),
     TextIn(Text, TextSet, bool),
@@ -148,18 +160,7 @@ impl Num {
             Num::Var(NumVar::Amount) => f.event.amount,
             Num::Var(NumVar::Feature(i)) => f64::from(f.features[*i]),
             Num::Neg(n) => -n.eval(f),
-            Num::Bin(op, a, b) => {
-                let (a, b) = (a.eval(f), b.eval(f));
-                match op {
-                    BinOp::Add => a + b,
-                    BinOp::Sub => a - b,
-                    BinOp::Mul => a * b,
-                    BinOp::Div => a / b,
-                    BinOp::Rem => a % b,
-                    // The compiler builds arithmetic nodes only.
-                    _ => f64::NAN,
-                }
-            }
+            Num::Bin(op, a, b) => op(a.eval(f), b.eval(f)),
         }
     }
 }
@@ -192,18 +193,7 @@ impl Cond {
             Cond::Or(a, b) => a.eval(f) || b.eval(f),
             Cond::Not(a) => !a.eval(f),
             Cond::Same(equal, a, b) => (a.eval(f) == b.eval(f)) == *equal,
-            Cond::Num(op, a, b) => {
-                let (a, b) = (a.eval(f), b.eval(f));
-                match op {
-                    BinOp::Eq => a == b,
-                    BinOp::Ne => a != b,
-                    BinOp::Lt => a < b,
-                    BinOp::Le => a <= b,
-                    BinOp::Gt => a > b,
-                    BinOp::Ge => a >= b,
-                    _ => false,
-                }
-            }
+            Cond::Num(op, a, b) => op(&a.eval(f), &b.eval(f)),
             Cond::Text(equal, a, b) => (a.eval(f) == b.eval(f)) == *equal,
             Cond::NumIn(value, set, negated) => {
                 let v = value.eval(f);
@@ -349,39 +339,63 @@ fn binary(op: BinOp, left: &Node, right: &Node, lists: &[String]) -> Result<Type
                 Cond::Or(a, b)
             })
         }
-        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => Typed::Num(Num::Bin(
-            op,
-            Box::new(number(left, lists)?),
-            Box::new(number(right, lists)?),
-        )),
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-            let equal = op == BinOp::Eq;
-            let ordering = !matches!(op, BinOp::Eq | BinOp::Ne);
-            let whole = left.span.start..right.span.end;
-            match (typed(left, lists)?, typed(right, lists)?) {
-                (Typed::Num(a), Typed::Num(b)) => Typed::Cond(Cond::Num(op, a, b)),
-                (Typed::Text(_), Typed::Text(_)) if ordering => {
-                    return error(
-                        &whole,
-                        format!(
-                            "`{}` compares numbers; texts compare with `==` or `!=`",
-                            op.symbol()
-                        ),
-                    );
-                }
-                (Typed::Text(a), Typed::Text(b)) => Typed::Cond(Cond::Text(equal, a, b)),
-                (Typed::Cond(a), Typed::Cond(b)) if !ordering => {
-                    Typed::Cond(Cond::Same(equal, Box::new(a), Box::new(b)))
-                }
-                (a, b) => {
-                    return error(
-                        &whole,
-                        format!("`{}` between {} and {}", op.symbol(), a.kind(), b.kind()),
-                    );
-                }
-            }
-        }
+        BinOp::Add => arithmetic(|a, b| a + b, left, right, lists)?,
+        BinOp::Sub => arithmetic(|a, b| a - b, left, right, lists)?,
+        BinOp::Mul => arithmetic(|a, b| a * b, left, right, lists)?,
+        BinOp::Div => arithmetic(|a, b| a / b, left, right, lists)?,
+        BinOp::Rem => arithmetic(|a, b| a % b, left, right, lists)?,
+        BinOp::Eq => comparison(op, f64::eq, left, right, lists)?,
+        BinOp::Ne => comparison(op, f64::ne, left, right, lists)?,
+        BinOp::Lt => comparison(op, f64::lt, left, right, lists)?,
+        BinOp::Le => comparison(op, f64::le, left, right, lists)?,
+        BinOp::Gt => comparison(op, f64::gt, left, right, lists)?,
+        BinOp::Ge => comparison(op, f64::ge, left, right, lists)?,
     })
+}
+
+fn arithmetic(
+    op: Arithmetic,
+    left: &Node,
+    right: &Node,
+    lists: &[String],
+) -> Result<Typed, CompileError> {
+    Ok(Typed::Num(Num::Bin(
+        op,
+        Box::new(number(left, lists)?),
+        Box::new(number(right, lists)?),
+    )))
+}
+
+/// `op` is the comparison's symbol (for errors and the kinds it accepts), `numbers` how it
+/// compares two numbers.
+fn comparison(
+    op: BinOp,
+    numbers: Comparison,
+    left: &Node,
+    right: &Node,
+    lists: &[String],
+) -> Result<Typed, CompileError> {
+    let equal = op == BinOp::Eq;
+    let ordering = !matches!(op, BinOp::Eq | BinOp::Ne);
+    let whole = left.span.start..right.span.end;
+    match (typed(left, lists)?, typed(right, lists)?) {
+        (Typed::Num(a), Typed::Num(b)) => Ok(Typed::Cond(Cond::Num(numbers, a, b))),
+        (Typed::Text(_), Typed::Text(_)) if ordering => error(
+            &whole,
+            format!(
+                "`{}` compares numbers; texts compare with `==` or `!=`",
+                op.symbol()
+            ),
+        ),
+        (Typed::Text(a), Typed::Text(b)) => Ok(Typed::Cond(Cond::Text(equal, a, b))),
+        (Typed::Cond(a), Typed::Cond(b)) if !ordering => {
+            Ok(Typed::Cond(Cond::Same(equal, Box::new(a), Box::new(b))))
+        }
+        (a, b) => error(
+            &whole,
+            format!("`{}` between {} and {}", op.symbol(), a.kind(), b.kind()),
+        ),
+    }
 }
 
 fn membership(
