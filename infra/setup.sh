@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 BUILD_PACKAGES=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev python3-venv curl fonts-dejavu-core)
 # qemu-user and the arm64 C library run the arm64 packages `sam build` makes (tests).
-TEST_PACKAGES=(chromium stunnel4 make qemu-user libc6-arm64-cross libgcc-s1-arm64-cross)
+TEST_PACKAGES=(chromium chromium-driver stunnel4 make qemu-user libc6-arm64-cross libgcc-s1-arm64-cross)
 PIP_PACKAGES=("moto[server]==5.2.5" "aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "ziglang==0.17.1" "onnxruntime==1.32.0" "onnx==1.23.2"
   "aws-msk-iam-sasl-signer-python==1.0.2") # the reference for MSK IAM tokens
 # checkov pins boto3 below aws-sam-cli's pin: it gets a venv of its own, linked into the main one.
@@ -75,6 +75,30 @@ python_tools() {
   ln -sfn "$CHECKOV_VENV/bin/checkov" "$VIGIL_VENV/bin/checkov"
 }
 
+# The console's charts: uPlot from its npm package, checked against the registry's
+# integrity hash, unpacked where crates/console/build.rs finds it (embedded in the binary).
+UPLOT_VERSION="1.6.32"
+UPLOT_INTEGRITY="sha512-KIMVnG68zvu5XXUbC4LQEPnhwOxBuLyW1AHtpm6IKTXImkbLgkMy+jabjLgSLMasNuGGzQm/ep3tOkyTxpiQIw=="
+web_assets() {
+  step "Console chart library (uPlot $UPLOT_VERSION, npm)"
+  local dest="$VIGIL_CACHE/web/uplot-$UPLOT_VERSION"
+  if [ -f "$dest/dist/uPlot.iife.min.js" ]; then note "present"; return; fi
+  if ! command -v npm >/dev/null; then
+    note "installing npm"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq npm >/dev/null
+  fi
+  local tmp sum
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "uplot@$UPLOT_VERSION" >/dev/null)
+  sum="sha512-$(openssl dgst -sha512 -binary "$tmp/uplot-$UPLOT_VERSION.tgz" | base64 -w0)"
+  [ "$sum" = "$UPLOT_INTEGRITY" ] || die "uplot-$UPLOT_VERSION.tgz does not match its registry integrity hash"
+  mkdir -p "$dest"
+  tar -xzf "$tmp/uplot-$UPLOT_VERSION.tgz" -C "$dest" --strip-components=1
+  rm -rf "$tmp"
+  note "unpacked into $dest"
+}
+
 broker() {
   step "Kafka-protocol broker (tansu $TANSU_VERSION)"
   if [ -x "$TANSU_BIN" ]; then note "present"; return; fi
@@ -88,5 +112,6 @@ broker() {
 
 system_packages
 rust_toolchain
+web_assets
 if wants test; then python_tools; fi
 if wants broker; then broker; fi

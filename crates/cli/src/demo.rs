@@ -267,6 +267,10 @@ pub async fn run(args: &DemoArgs) -> Result<()> {
     if let Ok((index, _)) = report {
         println!("\nReport: {}", index.display());
     }
+    println!(
+        "Console: vigil console --data {}   (then open http://127.0.0.1:8080/)",
+        args.out.display()
+    );
     Ok(())
 }
 

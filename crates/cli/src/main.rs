@@ -1,6 +1,7 @@
 //! `vigil`: runs Vigil's pipelines locally. See `vigil --help`.
 
 mod backtest;
+mod console;
 mod demo;
 mod documents;
 mod fraud;
@@ -74,6 +75,8 @@ enum Command {
     Shadow(versions::ShadowArgs),
     /// List the registry's versions, which are active, and its lists.
     Versions(versions::VersionsArgs),
+    /// Serve the console (documents, review queue, reports) over a demo's folder.
+    Console(console::ConsoleArgs),
 }
 
 /// What to generate; shared by `generate` and `demo`.
@@ -225,6 +228,7 @@ fn main() -> Result<()> {
         Command::Shadow(args) => versions::run(versions::Command::Shadow(args)),
         Command::Versions(args) => versions::run(versions::Command::Versions(args)),
         Command::Report(args) => tokio::runtime::Runtime::new()?.block_on(reports::report(&args)),
+        Command::Console(args) => tokio::runtime::Runtime::new()?.block_on(console::run(&args)),
     }
 }
 
