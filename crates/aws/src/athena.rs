@@ -129,15 +129,12 @@ impl AthenaRunner {
                 .map_err(|e| format!("reading results of {id}: {}", DisplayErrorContext(e)))?;
             let Some(set) = page.result_set() else { break };
             if first_page {
-                table.columns = set
+                let info = set
                     .result_set_metadata()
-                    .map(|m| {
-                        m.column_info()
-                            .iter()
-                            .map(|c| c.name().to_owned())
-                            .collect()
-                    })
+                    .map(|m| m.column_info())
                     .unwrap_or_default();
+                table.columns = info.iter().map(|c| c.name().to_owned()).collect();
+                table.types = info.iter().map(|c| c.r#type().to_owned()).collect();
             }
             for (i, row) in set.rows().iter().enumerate() {
                 let cells: Vec<String> = row

@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { me: null, chart: null, range: null, docTimer: null, series: null };
+const state = { me: null, config: null, chart: null, range: null, docTimer: null, series: null };
 
 async function api(path, options = {}) {
   const headers = Object.assign({}, options.headers || {});
@@ -12,10 +12,71 @@ async function api(path, options = {}) {
   const response = await fetch(path, Object.assign({}, options, { headers }));
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : null;
+  if (response.status === 401 && state.config && state.config.auth === "cognito") {
+    sessionStorage.removeItem("vigil-token");
+    showSignIn();
+  }
   if (!response.ok) {
     throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
   }
   return body;
+}
+
+// ---------- sign-in (Cognito, on AWS) ----------
+
+async function cognito(target, body) {
+  const c = state.config;
+  const response = await fetch(`https://cognito-idp.${c.region}.amazonaws.com/`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService." + target },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.message || answer.__type || `sign-in failed (${response.status})`);
+  return answer;
+}
+
+function showSignIn() {
+  for (const id of ["documents", "review", "reports"]) $(id).hidden = true;
+  $("signin").hidden = false;
+  $("signout").hidden = true;
+}
+
+function setUpSignIn() {
+  const form = $("signin-form");
+  const status = $("signin-status");
+  const fields = () => ({ email: form.email.value.trim(), password: form.password.value });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const { email, password } = fields();
+    status.textContent = "Signing in…";
+    try {
+      const r = await cognito("InitiateAuth", { AuthFlow: "USER_PASSWORD_AUTH", ClientId: state.config.client_id, AuthParameters: { USERNAME: email, PASSWORD: password } });
+      sessionStorage.setItem("vigil-token", r.AuthenticationResult.IdToken);
+      status.textContent = "";
+      $("signin").hidden = true;
+      await start();
+    } catch (err) { status.textContent = err.message; }
+  });
+  $("signup").addEventListener("click", async () => {
+    const { email, password } = fields();
+    if (!form.reportValidity()) return;
+    status.textContent = "Creating your account…";
+    try {
+      await cognito("SignUp", { ClientId: state.config.client_id, Username: email, Password: password, UserAttributes: [{ Name: "email", Value: email }] });
+      status.textContent = "";
+      $("confirm-form").hidden = false;
+    } catch (err) { status.textContent = err.message; }
+  });
+  $("confirm-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await cognito("ConfirmSignUp", { ClientId: state.config.client_id, Username: fields().email, ConfirmationCode: e.target.code.value.trim() });
+      $("confirm-form").hidden = true;
+      status.textContent = "Account confirmed: sign in.";
+    } catch (err) { status.textContent = err.message; }
+  });
+  $("signout").addEventListener("click", () => { sessionStorage.removeItem("vigil-token"); location.hash = "#documents"; showSignIn(); });
 }
 
 function showError(error) {
@@ -55,6 +116,11 @@ function fmtTime(iso) {
 // ---------- navigation ----------
 
 function route() {
+  if (state.config && state.config.auth === "cognito" && !sessionStorage.getItem("vigil-token")) {
+    showSignIn();
+    return;
+  }
+  $("signin").hidden = true;
   const name = (location.hash || "#documents").slice(1);
   const wanted = ["documents", "review", "reports"].includes(name) ? name : "documents";
   for (const id of ["documents", "review", "reports"]) {
@@ -103,10 +169,19 @@ async function uploadFile(file) {
     return;
   }
   status.textContent = `Uploading ${file.name}…`;
-  const form = new FormData();
-  form.append("file", file, file.name);
   try {
-    const d = await api("/api/documents", { method: "POST", body: form });
+    let d;
+    if (state.me && state.me.uploads) {
+      const form = new FormData();
+      form.append("file", file, file.name);
+      d = await api("/api/documents", { method: "POST", body: form });
+    } else {
+      // On AWS the file goes straight to the upload bucket; the document function files it.
+      const target = await api("/api/uploads", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: file.name }) });
+      const put = await fetch(target.url, { method: "PUT", headers: target.headers, body: file });
+      if (!put.ok) throw new Error(`the upload bucket answered ${put.status}`);
+      d = { id: target.id, verdict: "pending", findings: 0 };
+    }
     status.textContent = d.verdict === "pending"
       ? `${file.name} uploaded; its verdict appears below when it is filed.`
       : `${file.name}: ${d.verdict.replace("_", " ")} (${d.findings} findings).`;
@@ -310,8 +385,9 @@ async function runSql(event) {
 
 // ---------- start ----------
 
-async function start() {
+function setUp() {
   setUpDrop();
+  setUpSignIn();
   $("alert-filter").addEventListener("submit", (e) => { e.preventDefault(); loadAlerts(); });
   $("sql-form").addEventListener("submit", runSql);
   $("chart-reset").addEventListener("click", () => { state.range = null; loadReports(); });
@@ -319,12 +395,24 @@ async function start() {
   window.addEventListener("resize", () => {
     if (state.chart) state.chart.setSize({ width: Math.max(300, $("chart").clientWidth - 16), height: 300 });
   });
+}
+
+async function start() {
+  try {
+    state.config = state.config || await api("/api/config");
+  } catch (e) { showError(e); return; }
+  if (state.config.auth === "cognito" && !sessionStorage.getItem("vigil-token")) {
+    showSignIn();
+    return;
+  }
+  $("signout").hidden = state.config.auth !== "cognito";
   try {
     state.me = await api("/api/me");
     $("who").textContent = `${state.me.name}${state.me.analyst ? " · analyst" : ""}`;
     if (!state.me.analyst) for (const t of document.querySelectorAll(".analyst")) t.hidden = true;
-  } catch (e) { showError(e); }
+  } catch (e) { showError(e); return; }
   route();
 }
 
+setUp();
 start();

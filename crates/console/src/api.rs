@@ -31,7 +31,9 @@ where
     Router::new()
         .route("/", get(assets::index))
         .route("/assets/{name}", get(assets::asset))
+        .route("/api/config", get(config::<S, Q>))
         .route("/api/me", get(me::<S, Q>))
+        .route("/api/uploads", post(upload_url::<S, Q>))
         .route(
             "/api/documents",
             get(list_documents::<S, Q>).post(upload::<S, Q>),
@@ -68,6 +70,27 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Error> {
 fn query_params<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Error> {
     q.map(|Query(v)| v)
         .map_err(|e| Error::BadRequest(format!("the query string: {}", e.body_text())))
+}
+
+/// Open to all: what the page needs to sign in.
+async fn config<S: ObjectStore, Q: Sql>(State(c): Shared<S, Q>) -> Json<Value> {
+    Json(c.auth.sign_in())
+}
+
+#[derive(Deserialize)]
+struct UploadRequest {
+    name: String,
+}
+
+async fn upload_url<S: ObjectStore, Q: Sql>(
+    State(c): Shared<S, Q>,
+    headers: HeaderMap,
+    body: Result<Json<UploadRequest>, JsonRejection>,
+) -> Result<Response, Error> {
+    let u = user(&c, &headers)?;
+    let request = json_body(body)?;
+    let answer = c.upload_url(&u, &request.name).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(answer)).into_response())
 }
 
 async fn me<S: ObjectStore, Q: Sql>(

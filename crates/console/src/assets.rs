@@ -26,11 +26,12 @@ fn asset_response(body: &'static [u8], content_type: &'static str) -> Response {
 
 pub async fn index() -> Response {
     let mut r = asset_response(INDEX.as_bytes(), "text/html; charset=utf-8");
-    // The page runs only its own scripts and talks only to its own origin.
+    // The page runs only its own scripts and talks only to its own origin and, on AWS,
+    // Cognito (sign-in) and S3 (presigned uploads).
     r.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'",
+            "default-src 'self'; connect-src 'self' https://*.amazonaws.com; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'",
         ),
     );
     r

@@ -2,6 +2,7 @@
 //! on AWS every call carries a Cognito token, checked by the console function.
 
 use axum::http::HeaderMap;
+use serde_json::{Value, json};
 
 use crate::Error;
 
@@ -34,6 +35,12 @@ impl User {
 /// Turns a request's headers into the user making it.
 pub trait Authenticate: Send + Sync {
     fn user(&self, headers: &HeaderMap) -> Result<User, Error>;
+
+    /// What the page needs to sign in (`GET /api/config`, open to all): `{"auth": "none"}`
+    /// here, the user pool's region and ids for Cognito.
+    fn sign_in(&self) -> Value {
+        json!({"auth": "none"})
+    }
 }
 
 /// The console on this machine: one user, an analyst, whose documents are all documents.

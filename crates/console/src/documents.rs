@@ -19,7 +19,7 @@ const MAX_NAME_CHARS: usize = 80;
 
 /// Where documents and labels live: bucket names (directories under the data folder
 /// locally).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
     pub uploads: String,
     pub pii: String,
@@ -158,6 +158,34 @@ impl<S: ObjectStore, Q: Sql> Console<S, Q> {
             tracing::info!(document = %id, verdict = filed.verdict.as_str(), "document filed");
         }
         self.document(user, &id).await
+    }
+
+    /// A URL the browser puts the PDF to, under the user's home in the upload bucket; the
+    /// upload bucket's event then files it. The id cannot hold the content's hash (the
+    /// console never sees the bytes): it is 8 hex digits of the user, the time and the name.
+    pub async fn upload_url(&self, user: &User, name: &str) -> Result<Value, Error> {
+        let Some(urls) = &self.upload_urls else {
+            return Err(Error::NotFound(
+                "upload URLs: here documents are sent to POST /api/documents".into(),
+            ));
+        };
+        let name = clean_name(name);
+        let now = Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true);
+        let digest = Sha256::digest(format!("{}\n{now}\n{name}", user.id).as_bytes());
+        let id = format!(
+            "{:02x}{:02x}{:02x}{:02x}-{name}",
+            digest[0], digest[1], digest[2], digest[3]
+        );
+        let key = format!("{}{id}", user.home);
+        let url = urls.upload_url(&self.layout.uploads, &key).await?;
+        tracing::info!(user = %user.id, document = %id, "upload URL issued");
+        Ok(serde_json::json!({
+            "id": id,
+            "url": url,
+            "method": "PUT",
+            "headers": {"content-type": "application/pdf"},
+            "max_bytes": MAX_UPLOAD_BYTES,
+        }))
     }
 
     /// The user's documents, newest first: filed ones from their findings, and uploads

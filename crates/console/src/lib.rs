@@ -14,6 +14,7 @@
 mod api;
 mod assets;
 pub mod auth;
+pub mod cognito;
 mod documents;
 mod error;
 pub mod reports;
@@ -22,13 +23,33 @@ pub mod sql;
 
 pub use api::router;
 pub use auth::{Authenticate, LocalUser, User};
+pub use cognito::CognitoAuth;
 pub use documents::{DocumentRecord, Layout, MAX_UPLOAD_BYTES};
 pub use error::Error;
 pub use review::{Alert, AlertFilter, LabelRequest};
-pub use sql::{ArchiveSql, Rows, Sql};
+#[cfg(feature = "local")]
+pub use sql::ArchiveSql;
+pub use sql::{Rows, Sql};
+
+use std::future::Future;
+use std::pin::Pin;
 
 use vigil_core::ObjectStore;
 use vigil_documents::Classifier;
+
+/// A boxed future, for the ports held as trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Signs a URL that lets a browser put one object straight into the upload bucket (on AWS,
+/// where a function's request body is too small for documents).
+pub trait UploadUrls: Send + Sync {
+    /// A URL for `PUT` of `key` in `bucket`, valid for a few minutes.
+    fn upload_url<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<String, Error>>;
+}
 
 /// Everything a request needs: where documents and labels live, how to query the archive,
 /// who is asking, and (locally) the classifier that files an upload at once.
@@ -40,6 +61,8 @@ pub struct Console<S, Q> {
     /// Files uploads in the request (locally). Without it an upload waits for the
     /// document function, which the upload bucket's event starts (AWS).
     pub classifier: Option<Classifier>,
+    /// Hands out upload URLs (AWS); without it uploads come as `POST /api/documents`.
+    pub upload_urls: Option<Box<dyn UploadUrls>>,
 }
 
 impl<S: ObjectStore, Q: Sql> Console<S, Q> {
@@ -50,7 +73,13 @@ impl<S: ObjectStore, Q: Sql> Console<S, Q> {
             sql,
             auth,
             classifier: None,
+            upload_urls: None,
         }
+    }
+
+    pub fn with_upload_urls(mut self, urls: Box<dyn UploadUrls>) -> Self {
+        self.upload_urls = Some(urls);
+        self
     }
 
     pub fn with_classifier(mut self, classifier: Classifier) -> Self {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vigil_core::ObjectStore;
 
+use crate::sql::number;
 use crate::{Console, Error, Sql, User};
 
 /// Bucket widths to choose from, in seconds: one minute to one week.
@@ -67,14 +68,6 @@ pub struct Series {
 pub struct Reason {
     pub reason: String,
     pub transactions: u64,
-}
-
-fn number(v: Option<&Value>) -> Option<f64> {
-    match v? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
 }
 
 const EPOCH_SECONDS: &str = "to_unixtime(from_iso8601_timestamp(event_time))";

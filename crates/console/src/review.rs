@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use vigil_core::{ObjectRef, ObjectStore, mask};
 use vigil_fraud::labels::Label;
 
-use crate::sql::literal;
+use crate::sql::{literal, number};
 use crate::{Console, Error, Sql, User};
 
 /// Most alerts one call returns.
@@ -103,7 +103,8 @@ fn text(row: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 impl AlertFilter {
-    fn to_sql(&self) -> Result<String, Error> {
+    /// `json` puts an array or map column in the engine's JSON form ([`Sql::json`]).
+    fn to_sql(&self, json: impl Fn(&str) -> String) -> Result<String, Error> {
         let mut clauses = vec!["fd.outcome IN ('block', 'review')".to_owned()];
         if let Some(o) = self.outcome.as_deref().filter(|o| !o.is_empty()) {
             if !matches!(o, "block" | "review") {
@@ -141,9 +142,11 @@ impl AlertFilter {
         let limit = self.limit.unwrap_or(DEFAULT_ALERTS).clamp(1, MAX_ALERTS);
         Ok(format!(
             "SELECT event_id, event_time, transaction_amt, transaction_currency, product_category, \
-             customer_name, email_address, entity_id, fd.outcome AS outcome, fd.reasons AS reasons, \
-             fd.model_scores AS model_scores FROM txn_processedtxns WHERE {} \
+             customer_name, email_address, entity_id, fd.outcome AS outcome, {} AS reasons, \
+             {} AS model_scores FROM txn_processedtxns WHERE {} \
              ORDER BY from_iso8601_timestamp(event_time) DESC, event_id LIMIT {limit}",
+            json("fd.reasons"),
+            json("fd.model_scores"),
             clauses.join(" AND ")
         ))
     }
@@ -152,7 +155,10 @@ impl AlertFilter {
 impl<S: ObjectStore, Q: Sql> Console<S, Q> {
     pub async fn alerts(&self, user: &User, filter: &AlertFilter) -> Result<Vec<Alert>, Error> {
         user.require_analyst()?;
-        let rows = self.sql.query(&filter.to_sql()?).await?;
+        let rows = self
+            .sql
+            .query(&filter.to_sql(|e| self.sql.json(e))?)
+            .await?;
         let ids: Vec<String> = rows
             .rows
             .iter()
@@ -167,14 +173,14 @@ impl<S: ObjectStore, Q: Sql> Console<S, Q> {
                 let label = labels.get(&event_id);
                 Alert {
                     event_time: text(r, "event_time").unwrap_or_default(),
-                    amount: r.get("transaction_amt").and_then(Value::as_f64),
+                    amount: number(r.get("transaction_amt")),
                     currency: text(r, "transaction_currency"),
                     category: text(r, "product_category"),
                     outcome: text(r, "outcome").unwrap_or_default(),
                     score: r
                         .get("model_scores")
                         .and_then(Value::as_object)
-                        .and_then(|m| m.values().filter_map(Value::as_f64).reduce(f64::max)),
+                        .and_then(|m| m.values().filter_map(|v| number(Some(v))).reduce(f64::max)),
                     reasons: r
                         .get("reasons")
                         .and_then(Value::as_array)
@@ -209,7 +215,7 @@ impl<S: ObjectStore, Q: Sql> Console<S, Q> {
         let rows = self
             .sql
             .query(&format!(
-                "SELECT event_id, label, time, who FROM txn_labels WHERE event_id IN ({list})"
+                "SELECT event_id, label, \"time\", who FROM txn_labels WHERE event_id IN ({list})"
             ))
             .await?;
         let mut out: HashMap<String, Label> = HashMap::new();
@@ -320,8 +326,9 @@ mod tests {
             to: None,
             limit: Some(10_000),
         }
-        .to_sql()
+        .to_sql(|e| format!("CAST({e} AS JSON)"))
         .unwrap();
+        assert!(sql.contains("CAST(fd.reasons AS JSON) AS reasons"));
         assert!(sql.contains("fd.outcome = 'block'"));
         assert!(sql.contains("LIKE '%new ip''; drop%'"), "{sql}");
         assert!(sql.contains("from_iso8601_timestamp('2023-12-31T23:00:00.000Z')"));
@@ -336,7 +343,10 @@ mod tests {
                 ..AlertFilter::default()
             },
         ] {
-            assert!(matches!(bad.to_sql(), Err(Error::BadRequest(_))));
+            assert!(matches!(
+                bad.to_sql(str::to_owned),
+                Err(Error::BadRequest(_))
+            ));
         }
         assert!(check_event_id("0d829b26-4920-4e2d-bc09-5c6c72cc8164").is_ok());
         assert!(check_event_id("x' OR '1'='1").is_err());

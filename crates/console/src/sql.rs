@@ -3,11 +3,14 @@
 //! functions) and Athena understand, as the report's do.
 
 use std::future::Future;
+#[cfg(feature = "local")]
 use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+#[cfg(feature = "local")]
 use vigil_query::Engine;
+#[cfg(feature = "local")]
 use vigil_query::datafusion::arrow::json::ArrayWriter;
 
 use crate::Error;
@@ -27,20 +30,29 @@ pub struct Rows {
 /// Read-only SQL over `txn_processedtxns` and `txn_labels`.
 pub trait Sql: Send + Sync {
     fn query(&self, sql: &str) -> impl Future<Output = Result<Rows, Error>> + Send;
+
+    /// An array or map column in a form this engine answers as JSON: DataFusion's rows
+    /// carry them as they are; Athena answers text, so there they are cast to JSON.
+    fn json(&self, expression: &str) -> String {
+        expression.to_owned()
+    }
 }
 
+#[cfg(feature = "local")]
 /// The archive under a folder (the demo's output, or an archive), read afresh for each
 /// statement so that records and labels written since are seen.
 pub struct ArchiveSql {
     dir: PathBuf,
 }
 
+#[cfg(feature = "local")]
 impl ArchiveSql {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
     }
 }
 
+#[cfg(feature = "local")]
 impl Sql for ArchiveSql {
     async fn query(&self, sql: &str) -> Result<Rows, Error> {
         let mut engine = Engine::open(&self.dir)
@@ -87,6 +99,15 @@ impl Sql for ArchiveSql {
             rows,
             truncated,
         })
+    }
+}
+
+/// A number, also when an engine answers it as text.
+pub(crate) fn number(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
     }
 }
 

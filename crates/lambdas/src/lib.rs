@@ -1,6 +1,7 @@
 //! The Lambda functions' logic, kept out of the binaries so that it is unit-tested and
 //! shared with the `vigil` command; each binary in `src/bin` only wires adapters.
 
+pub mod console;
 pub mod consumers;
 pub mod documents;
 pub mod kafka_env;

@@ -6,6 +6,9 @@ use crate::Error;
 pub struct Table {
     pub name: String,
     pub columns: Vec<String>,
+    /// Each column's SQL type where the engine says (Athena: `varchar`, `double`, `json`…);
+    /// empty where it does not (CSV).
+    pub types: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
@@ -31,6 +34,7 @@ impl Table {
         Ok(Table {
             name: name.to_owned(),
             columns,
+            types: Vec::new(),
             rows,
         })
     }
