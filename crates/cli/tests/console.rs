@@ -83,7 +83,14 @@ impl Drop for Console {
     }
 }
 
+/// reqwest and fantoccini take TLS from the process's crypto provider (none is chosen while
+/// two are compiled in): the AWS SDK's, aws-lc-rs.
+fn tls() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 fn client() -> reqwest::Client {
+    tls();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -402,6 +409,7 @@ async fn browser(
     width: u32,
     height: u32,
 ) -> (Driver, fantoccini::Client) {
+    tls();
     let port = vigil_testkit::free_port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))

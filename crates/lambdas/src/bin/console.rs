@@ -16,6 +16,8 @@ async fn main() -> Result<(), Error> {
     vigil_lambdas::init_logging();
     let settings = ConsoleSettings::from_vars(env_var)?;
     let config = vigil_aws::load_config().await;
+    // reqwest's TLS uses the process's crypto provider: the AWS SDK's (aws-lc-rs).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     // The pool's public keys, once per cold start (Cognito does not rotate them).
     let jwks = reqwest::get(&settings.jwks_url)
         .await
