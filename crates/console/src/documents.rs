@@ -109,6 +109,12 @@ fn clean_name(name: &str) -> String {
     out
 }
 
+/// What logs may say of a document: the 8 hex digits before its file name, which may name a
+/// person ("jane_doe_paystub.pdf").
+fn content_tag(id: &str) -> &str {
+    id.split_once('-').map_or("", |(tag, _)| tag)
+}
+
 /// Whether the bytes are a PDF: `%PDF-` within the first kilobyte, as readers accept it.
 fn is_pdf(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(1024)]
@@ -151,11 +157,15 @@ impl<S: ObjectStore, Q: Sql> Console<S, Q> {
         );
         let upload = ObjectRef::new(&self.layout.uploads, format!("{}{id}", user.home));
         self.store.put(&upload, bytes, "application/pdf").await?;
-        tracing::info!(user = %user.id, document = %id, "document uploaded");
+        tracing::info!(user = %user.id, document = content_tag(&id), "document uploaded");
         if let Some(classifier) = &self.classifier {
             let filed =
                 file_upload(&self.store, classifier, &upload, &self.layout.buckets()).await?;
-            tracing::info!(document = %id, verdict = filed.verdict.as_str(), "document filed");
+            tracing::info!(
+                document = content_tag(&id),
+                verdict = filed.verdict.as_str(),
+                "document filed"
+            );
         }
         self.document(user, &id).await
     }
@@ -178,7 +188,7 @@ impl<S: ObjectStore, Q: Sql> Console<S, Q> {
         );
         let key = format!("{}{id}", user.home);
         let url = urls.upload_url(&self.layout.uploads, &key).await?;
-        tracing::info!(user = %user.id, document = %id, "upload URL issued");
+        tracing::info!(user = %user.id, document = content_tag(&id), "upload URL issued");
         Ok(serde_json::json!({
             "id": id,
             "url": url,
