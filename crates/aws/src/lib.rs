@@ -20,6 +20,8 @@ pub mod secrets;
 #[cfg(feature = "sns")]
 pub mod sns;
 
+pub use aws_config::SdkConfig;
+
 /// Loads the AWS configuration the usual way (environment, profile, instance role).
 /// `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_S3`, …) points the clients at a local stand-in.
 pub async fn load_config() -> aws_config::SdkConfig {

@@ -8,9 +8,10 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
+use vigil_testkit::browser::{self, wait_for};
 
 /// One demo run (2,000 transactions, 4 documents) shared by the tests of this file.
 fn demo() -> &'static Path {
@@ -388,117 +389,22 @@ async fn reports_series_reasons_and_sql() {
 // ---------- the page in a browser ----------
 
 fn screenshots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// chromedriver on a free port, stopped when dropped.
-struct Driver(Child, u16);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn browser(
-    chromium: &str,
-    driver: &str,
-    width: u32,
-    height: u32,
-) -> (Driver, fantoccini::Client) {
-    tls();
-    let port = vigil_testkit::free_port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let driver = Driver(child, port);
-    // Debian's /usr/bin/chromium is a wrapper script; chromedriver wants the binary.
-    let binary = if Path::new("/usr/lib/chromium/chromium").exists()
-        && chromium.ends_with("/usr/bin/chromium")
-    {
-        "/usr/lib/chromium/chromium".to_owned()
-    } else {
-        chromium.to_owned()
-    };
-    let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
-        "goog:chromeOptions": {
-            "binary": binary,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     format!("--window-size={width},{height}"), "--hide-scrollbars"]
-        }
-    }))
-    .unwrap();
-    let started = Instant::now();
-    let client = loop {
-        match fantoccini::ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{}", driver.1))
-            .await
-        {
-            Ok(c) => break c,
-            Err(e) if started.elapsed() < Duration::from_secs(20) => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("chromedriver: {e}"),
-        }
-    };
-    (driver, client)
-}
-
-/// Waits for `css` to match an element whose text or attribute satisfies `ok`.
-async fn wait_for(
-    c: &fantoccini::Client,
-    css: &str,
-    ok: impl Fn(&str) -> bool,
-    attribute: Option<&str>,
-) -> fantoccini::elements::Element {
-    let started = Instant::now();
-    loop {
-        if let Ok(found) = c.find_all(fantoccini::Locator::Css(css)).await {
-            for e in found {
-                let value = match attribute {
-                    Some(a) => e.attr(a).await.ok().flatten().unwrap_or_default(),
-                    None => e.text().await.unwrap_or_default(),
-                };
-                if ok(&value) {
-                    return e;
-                }
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "nothing matched {css} within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots")
 }
 
 async fn screenshot(c: &fantoccini::Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(screenshots().join(name), png).unwrap();
+    browser::screenshot(c, &screenshots(), name).await;
 }
 
 #[tokio::test]
 async fn the_page_uploads_labels_and_charts_in_chromium() {
-    let Some(chromium) = vigil_testkit::peer("VIGIL_TEST_CHROMIUM", "a Chromium for the page")
-    else {
-        return;
-    };
-    let Some(driver) = vigil_testkit::peer("VIGIL_TEST_CHROMEDRIVER", "chromedriver to drive it")
-    else {
+    let Some((chromium, driver)) = browser::peers() else {
         return;
     };
     let dir = demo();
     let console = Console::start(dir);
-    let (_driver, c) = browser(&chromium, &driver, 1280, 900).await;
+    tls();
+    let (_driver, c) = browser::open(&chromium, &driver, 1280, 900).await;
 
     // Documents: upload through the file input; the verdict appears in the list.
     c.goto(&console.at("/#documents")).await.unwrap();

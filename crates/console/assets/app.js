@@ -26,7 +26,7 @@ async function api(path, options = {}) {
 
 async function cognito(target, body) {
   const c = state.config;
-  const response = await fetch(`https://cognito-idp.${c.region}.amazonaws.com/`, {
+  const response = await fetch(c.endpoint || `https://cognito-idp.${c.region}.amazonaws.com/`, {
     method: "POST",
     headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService." + target },
     body: JSON.stringify(body),
@@ -76,7 +76,8 @@ function setUpSignIn() {
       status.textContent = "Account confirmed: sign in.";
     } catch (err) { status.textContent = err.message; }
   });
-  $("signout").addEventListener("click", () => { sessionStorage.removeItem("vigil-token"); location.hash = "#documents"; showSignIn(); });
+  // Signing out reloads the page, so nothing of the last user's stays on it.
+  $("signout").addEventListener("click", () => { sessionStorage.removeItem("vigil-token"); location.hash = "#documents"; location.reload(); });
 }
 
 function showError(error) {
@@ -122,7 +123,8 @@ function route() {
   }
   $("signin").hidden = true;
   const name = (location.hash || "#documents").slice(1);
-  const wanted = ["documents", "review", "reports"].includes(name) ? name : "documents";
+  const allowed = state.me && state.me.analyst ? ["documents", "review", "reports"] : ["documents"];
+  const wanted = allowed.includes(name) ? name : "documents";
   for (const id of ["documents", "review", "reports"]) {
     $(id).hidden = id !== wanted;
     const tab = $("tab-" + id);
@@ -409,7 +411,7 @@ async function start() {
   try {
     state.me = await api("/api/me");
     $("who").textContent = `${state.me.name}${state.me.analyst ? " · analyst" : ""}`;
-    if (!state.me.analyst) for (const t of document.querySelectorAll(".analyst")) t.hidden = true;
+    for (const t of document.querySelectorAll(".analyst")) t.hidden = !state.me.analyst;
   } catch (e) { showError(e); return; }
   route();
 }

@@ -8,8 +8,9 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -29,7 +30,7 @@ where
     Q: Sql + 'static,
 {
     Router::new()
-        .route("/", get(assets::index))
+        .route("/", get(page::<S, Q>))
         .route("/assets/{name}", get(assets::asset))
         .route("/api/config", get(config::<S, Q>))
         .route("/api/me", get(me::<S, Q>))
@@ -54,8 +55,21 @@ where
         .with_state(console)
 }
 
-fn user<S: ObjectStore, Q: Sql>(c: &Console<S, Q>, headers: &HeaderMap) -> Result<User, Error> {
-    c.auth.user(headers)
+/// The signed-in user making the request, as the console's [`Authenticate`] port names
+/// them; a handler that takes one answers 401 to anyone else before reading the body.
+///
+/// [`Authenticate`]: crate::Authenticate
+struct Caller(User);
+
+impl<S: ObjectStore, Q: Sql> FromRequestParts<Arc<Console<S, Q>>> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        c: &Arc<Console<S, Q>>,
+    ) -> Result<Self, Self::Rejection> {
+        c.auth.user(&parts.headers).map(Caller)
+    }
 }
 
 async fn not_found() -> Error {
@@ -73,6 +87,10 @@ fn query_params<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Error> {
 }
 
 /// Open to all: what the page needs to sign in.
+async fn page<S: ObjectStore, Q: Sql>(State(c): Shared<S, Q>) -> Response {
+    assets::index(&c.content_security_policy())
+}
+
 async fn config<S: ObjectStore, Q: Sql>(State(c): Shared<S, Q>) -> Json<Value> {
     Json(c.auth.sign_in())
 }
@@ -84,10 +102,9 @@ struct UploadRequest {
 
 async fn upload_url<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     body: Result<Json<UploadRequest>, JsonRejection>,
 ) -> Result<Response, Error> {
-    let u = user(&c, &headers)?;
     let request = json_body(body)?;
     let answer = c.upload_url(&u, &request.name).await?;
     Ok((axum::http::StatusCode::CREATED, Json(answer)).into_response())
@@ -95,9 +112,8 @@ async fn upload_url<S: ObjectStore, Q: Sql>(
 
 async fn me<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
 ) -> Result<Json<Value>, Error> {
-    let u = user(&c, &headers)?;
     Ok(Json(
         json!({"id": u.id, "name": u.name, "analyst": u.analyst, "uploads": c.classifier.is_some()}),
     ))
@@ -105,10 +121,9 @@ async fn me<S: ObjectStore, Q: Sql>(
 
 async fn upload<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, Error> {
-    let u = user(&c, &headers)?;
     let mut multipart = multipart.map_err(|e| {
         Error::BadRequest(format!(
             "send the document as multipart/form-data with a field `file`: {}",
@@ -149,18 +164,16 @@ async fn upload<S: ObjectStore, Q: Sql>(
 
 async fn list_documents<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
 ) -> Result<Json<Value>, Error> {
-    let u = user(&c, &headers)?;
     Ok(Json(json!({"documents": c.documents(&u).await?})))
 }
 
 async fn document<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Error> {
-    let u = user(&c, &headers)?;
     let record = c.document(&u, &id).await?;
     let findings = if record.verdict == "pending" {
         Value::Null
@@ -172,10 +185,9 @@ async fn document<S: ObjectStore, Q: Sql>(
 
 async fn pdf<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Error> {
-    let u = user(&c, &headers)?;
     let bytes = c.pdf(&u, &id).await?;
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{id}\""))
         .map_err(|e| Error::Internal(e.to_string()))?;
@@ -194,20 +206,18 @@ async fn pdf<S: ObjectStore, Q: Sql>(
 
 async fn alerts<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     filter: Result<Query<AlertFilter>, QueryRejection>,
 ) -> Result<Json<Value>, Error> {
-    let u = user(&c, &headers)?;
     let filter = query_params(filter)?;
     Ok(Json(json!({"alerts": c.alerts(&u, &filter).await?})))
 }
 
 async fn label<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     body: Result<Json<LabelRequest>, JsonRejection>,
 ) -> Result<Response, Error> {
-    let u = user(&c, &headers)?;
     let request = json_body(body)?;
     let stored = c.label(&u, &request).await?;
     Ok((axum::http::StatusCode::CREATED, Json(stored)).into_response())
@@ -221,10 +231,9 @@ struct RevealRequest {
 
 async fn reveal<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     body: Result<Json<RevealRequest>, JsonRejection>,
 ) -> Result<Json<Value>, Error> {
-    let u = user(&c, &headers)?;
     let r = json_body(body)?;
     let value = c.reveal(&u, &r.event_id, &r.field).await?;
     Ok(Json(
@@ -234,20 +243,18 @@ async fn reveal<S: ObjectStore, Q: Sql>(
 
 async fn series<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     range: Result<Query<Range>, QueryRejection>,
 ) -> Result<Json<Value>, Error> {
-    let u = user(&c, &headers)?;
     let range = query_params(range)?;
     Ok(Json(json!(c.series(&u, &range).await?)))
 }
 
 async fn reasons<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     range: Result<Query<Range>, QueryRejection>,
 ) -> Result<Json<Value>, Error> {
-    let u = user(&c, &headers)?;
     let range = query_params(range)?;
     Ok(Json(json!({"reasons": c.reasons(&u, &range).await?})))
 }
@@ -270,10 +277,9 @@ fn mask_column(name: &str, value: &str) -> Option<String> {
 
 async fn query<S: ObjectStore, Q: Sql>(
     State(c): Shared<S, Q>,
-    headers: HeaderMap,
+    Caller(u): Caller,
     body: Result<Json<QueryRequest>, JsonRejection>,
 ) -> Result<Json<Value>, Error> {
-    let u = user(&c, &headers)?;
     u.require_analyst()?;
     let request = json_body(body)?;
     let sql = request.sql.trim();

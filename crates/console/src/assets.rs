@@ -1,7 +1,7 @@
 //! The page and its assets, embedded in the binary: nothing is fetched at run time.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::Error;
@@ -24,17 +24,21 @@ fn asset_response(body: &'static [u8], content_type: &'static str) -> Response {
         .into_response()
 }
 
-pub async fn index() -> Response {
+/// The page, under `policy` (see `Console::content_security_policy`).
+pub fn index(policy: &str) -> Response {
     let mut r = asset_response(INDEX.as_bytes(), "text/html; charset=utf-8");
-    // The page runs only its own scripts and talks only to its own origin and, on AWS,
-    // Cognito (sign-in) and S3 (presigned uploads).
-    r.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; connect-src 'self' https://*.amazonaws.com; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'",
-        ),
-    );
+    // An origin that cannot go in a header leaves the strictest policy, never none.
+    let value =
+        HeaderValue::from_str(policy).unwrap_or(HeaderValue::from_static("default-src 'self'"));
+    r.headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, value);
     r
+}
+
+/// `scheme://host[:port]` of a URL, for a CSP source.
+pub fn origin(url: &str) -> Option<String> {
+    let uri: Uri = url.parse().ok()?;
+    Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
 }
 
 pub async fn asset(Path(name): Path<String>) -> Result<Response, Error> {

@@ -41,6 +41,11 @@ pub trait Authenticate: Send + Sync {
     fn sign_in(&self) -> Value {
         json!({"auth": "none"})
     }
+
+    /// An origin the page calls to sign in, besides its own (for the page's CSP).
+    fn connects_to(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The console on this machine: one user, an analyst, whose documents are all documents.

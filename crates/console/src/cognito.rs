@@ -23,10 +23,12 @@ const LEEWAY_SECS: u64 = 30;
 pub struct CognitoAuth {
     keys: HashMap<String, DecodingKey>,
     validation: Validation,
-    /// For the page's sign-in: region, pool id, app client id.
+    /// For the page's sign-in: region, pool id, app client id, and the Cognito endpoint the
+    /// page calls (Cognito's regional endpoint unless a stand-in is named).
     region: String,
     pool_id: String,
     client_id: String,
+    endpoint: String,
 }
 
 #[derive(Deserialize)]
@@ -73,10 +75,18 @@ impl CognitoAuth {
         Ok(Self {
             keys,
             validation,
+            endpoint: format!("https://cognito-idp.{region}.amazonaws.com/"),
             region,
             pool_id,
             client_id: client_id.to_owned(),
         })
+    }
+
+    /// The page signs in at `endpoint` instead of Cognito's regional endpoint (a stand-in
+    /// such as moto's Cognito; tokens are still checked against the pool's issuer).
+    pub fn with_endpoint(mut self, endpoint: &str) -> Self {
+        self.endpoint = endpoint.to_owned();
+        self
     }
 
     fn verify(&self, token: &str) -> Result<User, String> {
@@ -133,7 +143,12 @@ impl Authenticate for CognitoAuth {
             "region": self.region,
             "user_pool_id": self.pool_id,
             "client_id": self.client_id,
+            "endpoint": self.endpoint,
         })
+    }
+
+    fn connects_to(&self) -> Option<String> {
+        crate::assets::origin(&self.endpoint)
     }
 
     fn user(&self, headers: &HeaderMap) -> Result<User, Error> {
@@ -256,6 +271,18 @@ mod tests {
         }
         assert_eq!(auth.sign_in()["region"], "eu-west-1");
         assert_eq!(auth.sign_in()["user_pool_id"], "eu-west-1_TEST");
+        assert_eq!(
+            auth.sign_in()["endpoint"],
+            "https://cognito-idp.eu-west-1.amazonaws.com/"
+        );
+        let local = CognitoAuth::new(ISSUER, CLIENT, &jwks)
+            .unwrap()
+            .with_endpoint("http://127.0.0.1:5000/");
+        assert_eq!(local.sign_in()["endpoint"], "http://127.0.0.1:5000/");
+        assert_eq!(
+            local.connects_to().as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
         assert!(CognitoAuth::new("https://example.com/x", CLIENT, &jwks).is_err());
         assert!(CognitoAuth::new(ISSUER, CLIENT, b"{\"keys\": []}").is_err());
         assert!(CognitoAuth::new(ISSUER, CLIENT, b"not json").is_err());

@@ -22,6 +22,7 @@ mod review;
 pub mod sql;
 
 pub use api::router;
+pub use assets::origin;
 pub use auth::{Authenticate, LocalUser, User};
 pub use cognito::CognitoAuth;
 pub use documents::{DocumentRecord, Layout, MAX_UPLOAD_BYTES};
@@ -49,6 +50,12 @@ pub trait UploadUrls: Send + Sync {
         bucket: &'a str,
         key: &'a str,
     ) -> BoxFuture<'a, Result<String, Error>>;
+
+    /// The origin the URLs point at when it is not an AWS one (a stand-in), for the page's
+    /// CSP; AWS endpoints are allowed already.
+    fn connects_to(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Everything a request needs: where documents and labels live, how to query the archive,
@@ -80,6 +87,25 @@ impl<S: ObjectStore, Q: Sql> Console<S, Q> {
     pub fn with_upload_urls(mut self, urls: Box<dyn UploadUrls>) -> Self {
         self.upload_urls = Some(urls);
         self
+    }
+
+    /// The page's Content-Security-Policy: its own scripts and styles only; calls to its
+    /// own origin, AWS (Cognito, S3 uploads) and any stand-in the ports name.
+    pub fn content_security_policy(&self) -> String {
+        let mut connect = vec!["'self'".to_owned(), "https://*.amazonaws.com".to_owned()];
+        let extra = [
+            self.auth.connects_to(),
+            self.upload_urls.as_ref().and_then(|u| u.connects_to()),
+        ];
+        for origin in extra.into_iter().flatten() {
+            if !connect.contains(&origin) {
+                connect.push(origin);
+            }
+        }
+        format!(
+            "default-src 'self'; connect-src {}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'",
+            connect.join(" ")
+        )
     }
 
     pub fn with_classifier(mut self, classifier: Classifier) -> Self {

@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde_json::{Map, Value};
+use vigil_aws::SdkConfig;
 use vigil_aws::athena::AthenaRunner;
-use vigil_console::{BoxFuture, Error as ConsoleError, Layout, Rows, Sql, UploadUrls};
+use vigil_aws::s3::S3Store;
+use vigil_console::{
+    BoxFuture, CognitoAuth, Console, Error as ConsoleError, Layout, Rows, Sql, UploadUrls,
+};
 use vigil_reports::Runner;
 
 use crate::Error;
@@ -17,7 +21,9 @@ use crate::settings::Vars;
 /// `ARCHIVE_BUCKET` (labels go to its `labels/`), `ATHENA_WORKGROUP`, `GLUE_DATABASE`,
 /// `USER_POOL_ISSUER` (`https://cognito-idp.<region>.amazonaws.com/<pool id>`),
 /// `USER_POOL_CLIENT_ID` (all required); `USER_POOL_JWKS_URL` (default: the issuer's
-/// `/.well-known/jwks.json`), `QUERY_BUDGET_SECONDS` (25: API Gateway gives up at 30).
+/// `/.well-known/jwks.json`), `USER_POOL_ENDPOINT` (where the page signs in; default
+/// Cognito's regional endpoint; a stand-in's URL for tests), `QUERY_BUDGET_SECONDS` (25: API
+/// Gateway gives up at 30).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsoleSettings {
     pub layout: Layout,
@@ -26,6 +32,7 @@ pub struct ConsoleSettings {
     pub issuer: String,
     pub client_id: String,
     pub jwks_url: String,
+    pub endpoint: Option<String>,
     pub query_budget: Duration,
 }
 
@@ -52,10 +59,50 @@ impl ConsoleSettings {
                 "USER_POOL_JWKS_URL",
                 &format!("{issuer}/.well-known/jwks.json"),
             )?,
+            endpoint: vars.optional("USER_POOL_ENDPOINT"),
             issuer,
             query_budget: vars.seconds_or("QUERY_BUDGET_SECONDS", 25)?,
         })
     }
+}
+
+/// The console over the stack's buckets, Athena and the user pool, as the function runs it:
+/// fetches the pool's public keys once (Cognito does not rotate them).
+pub async fn open(
+    settings: &ConsoleSettings,
+    config: &SdkConfig,
+) -> Result<Console<S3Store, AthenaSql>, Error> {
+    // reqwest's TLS uses the process's crypto provider: the AWS SDK's (aws-lc-rs).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let keys_error = |e: reqwest::Error| {
+        Error::Config(format!(
+            "fetching the user pool's keys from {}: {e}",
+            settings.jwks_url
+        ))
+    };
+    let jwks = reqwest::get(&settings.jwks_url)
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(keys_error)?
+        .bytes()
+        .await
+        .map_err(keys_error)?;
+    let mut auth = CognitoAuth::new(&settings.issuer, &settings.client_id, &jwks)
+        .map_err(|e| Error::Config(e.to_string()))?;
+    if let Some(endpoint) = &settings.endpoint {
+        auth = auth.with_endpoint(endpoint);
+    }
+    let mut athena = AthenaRunner::from_sdk_config(config, &settings.workgroup, &settings.database);
+    athena.budget = settings.query_budget;
+    let store = S3Store::from_sdk_config(config);
+    let urls = S3UploadUrls::new(store.client().clone(), config.endpoint_url());
+    Ok(Console::new(
+        store,
+        settings.layout.clone(),
+        AthenaSql::new(athena),
+        Box::new(auth),
+    )
+    .with_upload_urls(Box::new(urls)))
 }
 
 /// How long an upload URL is good for.
@@ -65,11 +112,16 @@ const UPLOAD_URL_SECONDS: u64 = 300;
 /// only under `users/`). The bucket's default encryption applies to what is put.
 pub struct S3UploadUrls {
     client: aws_sdk_s3::Client,
+    /// The S3 endpoint when it is a stand-in (`AWS_ENDPOINT_URL`), for the page's CSP.
+    endpoint: Option<String>,
 }
 
 impl S3UploadUrls {
-    pub fn new(client: aws_sdk_s3::Client) -> Self {
-        Self { client }
+    pub fn new(client: aws_sdk_s3::Client, endpoint: Option<&str>) -> Self {
+        Self {
+            client,
+            endpoint: endpoint.map(str::to_owned),
+        }
     }
 }
 
@@ -93,6 +145,10 @@ impl UploadUrls for S3UploadUrls {
                 .map_err(|e| ConsoleError::Internal(format!("upload URL: {e}")))?;
             Ok(request.uri().to_owned())
         })
+    }
+
+    fn connects_to(&self) -> Option<String> {
+        vigil_console::origin(self.endpoint.as_deref()?)
     }
 }
 
@@ -180,7 +236,9 @@ mod tests {
                     "USER_POOL_ISSUER" => {
                         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X/"
                     }
-                    "QUERY_BUDGET_SECONDS" | "USER_POOL_JWKS_URL" => return None,
+                    "QUERY_BUDGET_SECONDS" | "USER_POOL_JWKS_URL" | "USER_POOL_ENDPOINT" => {
+                        return None;
+                    }
                     other => other,
                 }
                 .to_owned(),
@@ -193,6 +251,10 @@ mod tests {
         );
         assert_eq!(s.layout.archive, "ARCHIVE_BUCKET");
         assert_eq!(s.query_budget, Duration::from_secs(25));
+        assert_eq!(
+            s.endpoint, None,
+            "the page signs in at Cognito's own endpoint"
+        );
         let err = ConsoleSettings::from_vars(|_| None).unwrap_err();
         assert!(err.to_string().contains("USER_POOL_ISSUER"), "{err}");
     }

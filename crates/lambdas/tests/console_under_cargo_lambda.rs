@@ -101,31 +101,6 @@ fn answer(watch: &common::Watch, event: &Path) -> (u16, Value) {
     (status, body)
 }
 
-fn queue_athena(endpoint: &str, results: Vec<Value>) {
-    let posted = Command::new("curl")
-        .args(["-sf", "-X", "POST", "-H", "Content-Type: application/json"])
-        .arg(format!("{endpoint}/moto-api/static/athena/query-results"))
-        .arg("--data")
-        .arg(json!({"region": "us-east-1", "results": results}).to_string())
-        .status()
-        .expect("curl is installed by infra/setup.sh");
-    assert!(posted.success(), "queuing Athena results in moto");
-}
-
-/// Athena's result shape: the header as the first row, every value as text, with types.
-fn athena_result(columns: &[(&str, &str)], rows: &[Vec<&str>]) -> Value {
-    let row = |cells: Vec<&str>| json!({"Data": cells.iter().map(|c| json!({"VarCharValue": c})).collect::<Vec<_>>()});
-    let mut all = vec![row(columns.iter().map(|(n, _)| *n).collect())];
-    all.extend(rows.iter().map(|r| row(r.clone())));
-    json!({
-        "rows": all,
-        "column_info": columns.iter().map(|(n, t)| json!({
-            "CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": n, "Label": n,
-            "Type": t, "Precision": 0, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": true
-        })).collect::<Vec<_>>()
-    })
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn signed_in_users_see_their_own_documents_and_analysts_the_queue() {
     let Some(endpoint) = common::moto() else {
@@ -233,7 +208,8 @@ async fn signed_in_users_see_their_own_documents_and_analysts_the_queue() {
     assert_eq!(
         config,
         json!({"auth": "cognito", "region": "us-east-1",
-        "user_pool_id": "us-east-1_TEST", "client_id": CLIENT})
+        "user_pool_id": "us-east-1_TEST", "client_id": CLIENT,
+        "endpoint": "https://cognito-idp.us-east-1.amazonaws.com/"})
     );
 
     // Alice sees her document; Bob sees none and cannot open hers.
@@ -352,47 +328,10 @@ async fn signed_in_users_see_their_own_documents_and_analysts_the_queue() {
     let (status, _) = call("alice-sql", "POST", "/api/query", "", Some(&alice_token));
     assert_eq!(status, 403);
     let event_id = "0d829b26-4920-4e2d-bc09-5c6c72cc8164";
-    queue_athena(
+    common::queue_one_alert(
         &endpoint,
-        vec![
-            athena_result(
-                &[
-                    ("event_id", "varchar"),
-                    ("event_time", "varchar"),
-                    ("transaction_amt", "double"),
-                    ("transaction_currency", "varchar"),
-                    ("product_category", "varchar"),
-                    ("customer_name", "varchar"),
-                    ("email_address", "varchar"),
-                    ("entity_id", "varchar"),
-                    ("outcome", "varchar"),
-                    ("reasons", "json"),
-                    ("model_scores", "json"),
-                ],
-                &[vec![
-                    event_id,
-                    "2024-01-04T08:37:39Z",
-                    "912.5",
-                    "usd",
-                    "travel",
-                    "Michaela",
-                    "kiddmadison@yahoo.com",
-                    "140-43-3573",
-                    "block",
-                    "[\"new IP address for the customer\",\"at 03:00 UTC\"]",
-                    "{\"vigil_gbdt\":961.2}",
-                ]],
-            ),
-            athena_result(
-                &[
-                    ("event_id", "varchar"),
-                    ("label", "varchar"),
-                    ("time", "varchar"),
-                    ("who", "varchar"),
-                ],
-                &[],
-            ),
-        ],
+        event_id,
+        "[\"new IP address for the customer\",\"at 03:00 UTC\"]",
     );
     let (status, body) = call(
         "carol-alerts",
@@ -416,9 +355,12 @@ async fn signed_in_users_see_their_own_documents_and_analysts_the_queue() {
     );
 
     // A label goes to the archive bucket's labels/.
-    queue_athena(
+    common::queue_athena(
         &endpoint,
-        vec![athena_result(&[("event_id", "varchar")], &[vec![event_id]])],
+        vec![common::athena_result(
+            &[("event_id", "varchar")],
+            &[vec![event_id]],
+        )],
     );
     let label = event(
         &dir,

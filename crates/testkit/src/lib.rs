@@ -6,6 +6,8 @@
 //! test`, or a clone without `../shared`, skips each test that cannot reach what it needs
 //! and says so on stderr, instead of failing with a missing variable.
 
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod http;
 
 use std::io::Write;

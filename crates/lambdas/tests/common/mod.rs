@@ -361,3 +361,93 @@ pub fn s3_event(bucket: &str, keys: &[&str], name: &str) -> std::path::PathBuf {
     std::fs::write(&path, serde_json::json!({ "Records": records }).to_string()).unwrap();
     path
 }
+
+/// The SDK configuration a function gets from `aws_env(endpoint)`, for code run in the test.
+pub fn sdk_config(endpoint: &str) -> vigil_aws::SdkConfig {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+    vigil_aws::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "test", "test", None, None, "test",
+        )))
+        .endpoint_url(endpoint)
+        .build()
+}
+
+pub fn cognito_client(endpoint: &str) -> aws_sdk_cognitoidentityprovider::Client {
+    aws_sdk_cognitoidentityprovider::Client::new(&sdk_config(endpoint))
+}
+
+/// Queues canned answers for the next Athena queries (moto's static results API).
+pub fn queue_athena(endpoint: &str, results: Vec<serde_json::Value>) {
+    let posted = std::process::Command::new("curl")
+        .args(["-sf", "-X", "POST", "-H", "Content-Type: application/json"])
+        .arg(format!("{endpoint}/moto-api/static/athena/query-results"))
+        .arg("--data")
+        .arg(serde_json::json!({"region": "us-east-1", "results": results}).to_string())
+        .status()
+        .expect("curl is installed by infra/setup.sh");
+    assert!(posted.success(), "queuing Athena results in moto");
+}
+
+/// Athena's result shape: the header as the first row, every value as text, with types.
+pub fn athena_result(columns: &[(&str, &str)], rows: &[Vec<&str>]) -> serde_json::Value {
+    let row = |cells: Vec<&str>| serde_json::json!({"Data": cells.iter().map(|c| serde_json::json!({"VarCharValue": c})).collect::<Vec<_>>()});
+    let mut all = vec![row(columns.iter().map(|(n, _)| *n).collect())];
+    all.extend(rows.iter().map(|r| row(r.clone())));
+    serde_json::json!({
+        "rows": all,
+        "column_info": columns.iter().map(|(n, t)| serde_json::json!({
+            "CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": n, "Label": n,
+            "Type": t, "Precision": 0, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": true
+        })).collect::<Vec<_>>()
+    })
+}
+
+/// Queues Athena's answers to the console's queue: one blocked transaction of Michaela's
+/// (`event_id`) with `reasons`, and no labels yet.
+pub fn queue_one_alert(endpoint: &str, event_id: &str, reasons: &str) {
+    queue_athena(
+        endpoint,
+        vec![
+            athena_result(
+                &[
+                    ("event_id", "varchar"),
+                    ("event_time", "varchar"),
+                    ("transaction_amt", "double"),
+                    ("transaction_currency", "varchar"),
+                    ("product_category", "varchar"),
+                    ("customer_name", "varchar"),
+                    ("email_address", "varchar"),
+                    ("entity_id", "varchar"),
+                    ("outcome", "varchar"),
+                    ("reasons", "json"),
+                    ("model_scores", "json"),
+                ],
+                &[vec![
+                    event_id,
+                    "2024-01-04T08:37:39Z",
+                    "912.5",
+                    "usd",
+                    "travel",
+                    "Michaela",
+                    "kiddmadison@yahoo.com",
+                    "140-43-3573",
+                    "block",
+                    reasons,
+                    "{\"vigil_gbdt\":961.2}",
+                ]],
+            ),
+            athena_result(
+                &[
+                    ("event_id", "varchar"),
+                    ("label", "varchar"),
+                    ("time", "varchar"),
+                    ("who", "varchar"),
+                ],
+                &[],
+            ),
+        ],
+    );
+}
