@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `sam build`: every function of template.yaml built for arm64 with cargo-lambda (zig as
-# the cross linker), and the NER model layer, into .aws-sam/build (where `sam deploy`
+# the cross linker), the NER model layer and the OCR layer, into .aws-sam/build (where `sam deploy`
 # looks). Slow the first time (a full aarch64 build of the workspace); later runs reuse the
 # cargo target directory.
 # Usage: infra/sam-build.sh
@@ -23,11 +23,12 @@ export VIGIL_ROOT
 # What ships is built by rustc alone (infra/test.sh compiles the host's tests through clippy).
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 
-step "sam build: every function (arm64, cargo-lambda) and the model layer"
+step "sam build: every function (arm64, cargo-lambda), the model layer and the OCR layer"
 build_dir="$VIGIL_ROOT/.aws-sam/build"
 sam build --build-dir "$build_dir" "$@"
 for f in "$build_dir"/*Function/bootstrap; do
   note "$(basename "$(dirname "$f")"): $(file -b "$f" | cut -d, -f1-2), $(du -h "$f" | cut -f1)"
 done
 note "NerModelLayer: $(du -sh "$build_dir/NerModelLayer" | cut -f1)"
+note "OcrLayer: $(du -sh "$build_dir/OcrLayer" | cut -f1)"
 note "deploy with: sam deploy --guided (it reads $build_dir/template.yaml)"

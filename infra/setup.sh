@@ -8,9 +8,11 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-BUILD_PACKAGES=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev python3-venv curl fonts-dejavu-core)
+BUILD_PACKAGES=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev python3-venv curl fonts-dejavu-core
+  tesseract-ocr tesseract-ocr-eng)
 # qemu-user and the arm64 C library run the arm64 packages `sam build` makes (tests).
-TEST_PACKAGES=(chromium chromium-driver stunnel4 make qemu-user libc6-arm64-cross libgcc-s1-arm64-cross)
+TEST_PACKAGES=(chromium chromium-driver stunnel4 make qemu-user libc6-arm64-cross libgcc-s1-arm64-cross
+  libstdc++6-arm64-cross)
 PIP_PACKAGES=("moto[server]==5.2.5" "aws-sam-cli==1.170.0" "cargo-lambda==1.9.2" "ziglang==0.17.1" "onnxruntime==1.32.0" "onnx==1.23.2"
   "aws-msk-iam-sasl-signer-python==1.0.2") # the reference for MSK IAM tokens
 # checkov pins boto3 below aws-sam-cli's pin: it gets a venv of its own, linked into the main one.

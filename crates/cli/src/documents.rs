@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use vigil_core::{DocumentVerdict, Verdict};
 use vigil_documents::{
-    AllowList, Classifier, Limits, ModelFiles, NerMode, NerModel, Ownership, OwnershipModel,
+    AllowList, Classifier, Limits, ModelFiles, NerMode, NerModel, Ocr, OcrSettings, OcrUse,
+    Ownership, OwnershipModel,
 };
 
 #[derive(Args, Clone)]
@@ -39,6 +40,21 @@ pub struct ModelArgs {
     /// `model.json` and `names.json`) instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     ownership_models: Option<PathBuf>,
+    /// Pages without a text layer (scans, photos): `auto` reads them by OCR (Tesseract,
+    /// when installed), `off` leaves them unread (a document of only such pages is then an
+    /// error).
+    #[arg(long, value_enum, env = "VIGIL_OCR", default_value_t = OcrArg::Auto)]
+    ocr: OcrArg,
+    /// OCR's languages, Tesseract's codes joined by `+` (`eng+fra`); each needs Debian's
+    /// `tesseract-ocr-<code>`.
+    #[arg(long, env = "VIGIL_OCR_LANGUAGES", default_value = "eng")]
+    ocr_languages: String,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+pub enum OcrArg {
+    Auto,
+    Off,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -62,8 +78,11 @@ impl ModelArgs {
             ..Limits::default()
         };
         let ownership = self.ownership()?;
+        let ocr = self.ocr();
         if self.no_ner {
-            return Ok(Classifier::new(None, limits).with_ownership(ownership));
+            return Ok(Classifier::new(None, limits)
+                .with_ownership(ownership)
+                .with_ocr(ocr));
         }
         let dir = self.model.clone().unwrap_or_else(default_model_dir);
         let model = NerModel::load(&ModelFiles::in_dir(&dir)).with_context(|| {
@@ -79,7 +98,27 @@ impl ModelArgs {
         };
         Ok(Classifier::new(Some(model), limits)
             .with_mode(mode)
-            .with_ownership(ownership))
+            .with_ownership(ownership)
+            .with_ocr(ocr))
+    }
+
+    /// OCR as asked; when `auto` cannot start it, pages without text say why, and so does
+    /// stderr, once.
+    fn ocr(&self) -> OcrUse {
+        if self.ocr == OcrArg::Off {
+            return OcrUse::Off;
+        }
+        let settings = OcrSettings {
+            languages: self.ocr_languages.clone(),
+            ..OcrSettings::default()
+        };
+        match Ocr::open(settings) {
+            Ok(ocr) => OcrUse::On(std::sync::Arc::new(ocr)),
+            Err(e) => {
+                eprintln!("warning: {e}; pages without a text layer will not be read");
+                OcrUse::Unavailable(e.to_string())
+            }
+        }
     }
 
     fn ownership(&self) -> Result<Ownership> {
@@ -182,8 +221,12 @@ fn finding_json(f: &vigil_core::Finding) -> serde_json::Value {
         "end": f.end,
         "page": f.page,
         "score": (f64::from(f.score) * 1000.0).round() / 1000.0,
+        "detector": f.detector,
         "masked": f.masked,
     });
+    if let Some(c) = f.ocr_confidence {
+        v["ocr_confidence"] = json!((f64::from(c) * 1000.0).round() / 1000.0);
+    }
     if !f.evidence.is_empty() {
         v["evidence"] = json!(f.evidence);
     }
@@ -367,6 +410,11 @@ pub struct CorpusArgs {
     /// Write the hostile files (broken, encrypted, huge, …) instead, under OUT.
     #[arg(long)]
     hostile: bool,
+    /// Write image-only copies of these PDFs (or of the PDFs in these folders) instead,
+    /// under OUT with the same names, as a scanner would make them: 150–300 dpi, a few
+    /// degrees of skew, blur, noise, JPEG; `scan-styles.jsonl` says how each was made.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    scan_copies_of: Vec<PathBuf>,
 }
 
 pub fn corpus(args: &CorpusArgs) -> Result<()> {
@@ -378,6 +426,9 @@ pub fn corpus(args: &CorpusArgs) -> Result<()> {
         }
         eprintln!("wrote the hostile files to {}", args.out.display());
         return Ok(());
+    }
+    if !args.scan_copies_of.is_empty() {
+        return scan_copies(args);
     }
     let people = vigil_corpus::people()?;
     let mut truth = std::io::BufWriter::new(std::fs::File::create(args.out.join("truth.jsonl"))?);
@@ -395,6 +446,50 @@ pub fn corpus(args: &CorpusArgs) -> Result<()> {
         "wrote {} documents and truth.jsonl to {}",
         args.count,
         args.out.display()
+    );
+    Ok(())
+}
+
+fn scan_copies(args: &CorpusArgs) -> Result<()> {
+    use vigil_corpus::scan::{ScanStyle, scan_copy};
+    let files = expand(&args.scan_copies_of)?;
+    if files.is_empty() {
+        bail!("no PDF files under the paths given to --scan-copies-of");
+    }
+    let styles = ScanStyle::draw_many(args.seed, files.len());
+    let mut log =
+        std::io::BufWriter::new(std::fs::File::create(args.out.join("scan-styles.jsonl"))?);
+    let bar = progress(files.len(), "scanning");
+    let mut failed = 0;
+    for (i, (file, style)) in files.iter().zip(&styles).enumerate() {
+        let name = file
+            .file_name()
+            .with_context(|| format!("{} has no file name", file.display()))?;
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        match scan_copy(&bytes, style, args.seed.wrapping_add(i as u64)) {
+            Ok(copy) => {
+                std::fs::write(args.out.join(name), copy)?;
+                let line = json!({"file": name.to_string_lossy(), "style": style});
+                writeln!(log, "{line}")?;
+            }
+            Err(e) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("{}: {e}", file.display()));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    log.flush()?;
+    eprintln!(
+        "wrote {} image-only copies and scan-styles.jsonl to {}{}",
+        files.len() - failed,
+        args.out.display(),
+        if failed > 0 {
+            format!(" ({failed} could not be rendered)")
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }

@@ -68,8 +68,8 @@ fn a_folder_with_hostile_files_is_classified_file_by_file() {
             let contract = ["end", "page", "score", "start", "type"];
             assert!(contract.iter().all(|k| keys.contains(k)), "{e}");
             assert!(
-                keys.iter()
-                    .all(|k| contract.contains(k) || ["masked", "evidence"].contains(k)),
+                keys.iter().all(|k| contract.contains(k)
+                    || ["masked", "evidence", "detector", "ocr_confidence"].contains(k)),
                 "{e}"
             );
         }

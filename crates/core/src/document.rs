@@ -99,6 +99,9 @@ pub enum Detector {
     Recognizer,
     Ner,
     Both,
+    /// On a page read by OCR (by the recognizers, the model or both; the evidence says):
+    /// the value is only as good as the reading, whose confidence the finding carries.
+    Ocr,
 }
 
 /// One piece of personal data. Offsets are character offsets into the page's text;
@@ -117,6 +120,9 @@ pub struct Finding {
     /// (p 0.08): a business label before it; repeated on 3 pages").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// On a page read by OCR: the lowest confidence (0 … 1) of the words the value spans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr_confidence: Option<f32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -144,6 +144,7 @@ mod tests {
             detector: Detector::Recognizer,
             masked: String::new(),
             evidence: Vec::new(),
+            ocr_confidence: None,
         }
     }
 

@@ -4,12 +4,14 @@
 //! statements, letters, ID checks, wire forms) about synthetic people, and documents
 //! without personal data (blank templates, rate sheets, privacy policies, press
 //! releases, notices with masked numbers), each with its truth: the verdict and every
-//! planted entity with its page. [`hostile`] writes files that must fail cleanly.
+//! planted entity with its page. [`hostile`] writes files that must fail cleanly;
+//! [`scan`] makes image-only copies of PDFs, as a scanner would.
 
 pub mod eval;
 pub mod hostile;
 pub mod pdf;
 mod people;
+pub mod scan;
 
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -31,6 +33,8 @@ pub enum Error {
     },
     #[error("truth file: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("scan copy: {0}")]
+    Scan(String),
 }
 
 /// A planted entity: what it is, on which page, with which value.

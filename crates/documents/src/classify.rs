@@ -15,6 +15,7 @@ use crate::extract::{self, Limits, Page};
 use crate::ner::{NerModel, Span, Tag};
 use crate::ownership::{DocumentContext, Judgement, Ownership};
 use crate::recognizers::{self, Candidate};
+use crate::scanned::{self, OcrUse, Reading};
 
 /// NER spans below this mean probability are dropped.
 const NER_THRESHOLD: f32 = 0.6;
@@ -202,6 +203,7 @@ pub struct Classifier {
     limits: Limits,
     mode: NerMode,
     ownership: Ownership,
+    ocr: OcrUse,
 }
 
 /// Where the model runs. It costs about half a millisecond per token on one core, a
@@ -264,6 +266,9 @@ pub struct Classified {
     /// findings' offsets refer to.
     pub pages: Vec<String>,
     pub extract_ms: f64,
+    /// Pages read by OCR, and the time it took (rendering and reading).
+    pub ocr_pages: u32,
+    pub ocr_ms: f64,
     pub recognize_ms: f64,
     pub ner_ms: f64,
 }
@@ -276,7 +281,18 @@ impl Classifier {
             limits,
             mode: NerMode::default(),
             ownership: Ownership::default(),
+            ocr: OcrUse::Off,
         }
+    }
+
+    /// How pages without a text layer are read (off by default).
+    pub fn with_ocr(mut self, ocr: OcrUse) -> Classifier {
+        self.ocr = ocr;
+        self
+    }
+
+    pub fn ocr(&self) -> &OcrUse {
+        &self.ocr
     }
 
     /// Replaces the built-in ownership model and the (empty) allow list.
@@ -298,36 +314,44 @@ impl Classifier {
     /// `error` verdict with the reason.
     pub fn classify(&self, bytes: &[u8]) -> Classified {
         let t0 = Instant::now();
-        let pages = match extract::extract(bytes, &self.limits) {
+        let deadline = t0 + self.limits.time_budget;
+        let failed =
+            |e: &Error, pages: Vec<String>, extract_ms: f64, ocr: Option<&Reading>| Classified {
+                verdict: error_verdict(e),
+                pages,
+                extract_ms,
+                ocr_pages: ocr.map_or(0, Reading::pages_read),
+                ocr_ms: ocr.map_or(0.0, |r| r.ms),
+                recognize_ms: 0.0,
+                ner_ms: 0.0,
+            };
+        let mut pages = match extract::extract_pages(bytes, &self.limits) {
             Ok(pages) => pages,
-            Err(e) => {
-                return Classified {
-                    verdict: error_verdict(&e),
-                    pages: Vec::new(),
-                    extract_ms: ms(t0),
-                    recognize_ms: 0.0,
-                    ner_ms: 0.0,
-                };
-            }
+            Err(e) => return failed(&e, Vec::new(), ms(t0), None),
         };
         let extract_ms = ms(t0);
-        let result = self.classify_pages_until(&pages, Some(t0 + self.limits.time_budget));
-        let pages = pages.into_iter().map(|p| p.text).collect();
+        let reading = match scanned::read_blank_pages(&self.ocr, bytes, &mut pages, deadline) {
+            Ok(r) => r,
+            Err(e) => return failed(&e, Vec::new(), extract_ms, None),
+        };
+        let result = self.classify_pages_until(&pages, Some(deadline)).and_then(
+            |(mut verdict, recognize_ms, ner_ms)| {
+                scanned::account_for(&mut verdict, &pages, &reading)?;
+                Ok((verdict, recognize_ms, ner_ms))
+            },
+        );
+        let texts = pages.into_iter().map(|p| p.text).collect();
         match result {
             Ok((verdict, recognize_ms, ner_ms)) => Classified {
                 verdict,
-                pages,
+                pages: texts,
                 extract_ms,
+                ocr_pages: reading.pages_read(),
+                ocr_ms: reading.ms,
                 recognize_ms,
                 ner_ms,
             },
-            Err(e) => Classified {
-                verdict: error_verdict(&e),
-                pages,
-                extract_ms,
-                recognize_ms: 0.0,
-                ner_ms: 0.0,
-            },
+            Err(e) => failed(&e, texts, extract_ms, Some(&reading)),
         }
     }
 
@@ -898,6 +922,7 @@ fn page_findings(
             },
             masked: masked(c.kind, &text[c.start..c.end]),
             evidence: judgement.evidence.clone(),
+            ocr_confidence: None,
         };
         out.push((finding, !judgement.personal));
     }
@@ -934,6 +959,7 @@ fn page_findings(
                 detector: Detector::Ner,
                 masked: masked(c.kind, &text[c.start..c.end]),
                 evidence,
+                ocr_confidence: None,
             },
             business,
         ));

@@ -16,8 +16,9 @@ pub enum Error {
     Damaged(String),
     #[error("the PDF has no pages")]
     NoPages,
-    #[error("the PDF has no text layer (scanned or image-only pages): OCR is not supported")]
-    NoText,
+    /// With why OCR did not read it either.
+    #[error("the PDF has no text layer (scanned or image-only pages) and {0}")]
+    NoText(String),
     #[error("the file is too large: {size} bytes (limit {limit})")]
     TooLarge { size: u64, limit: u64 },
     #[error("the PDF has too many {what}: {count} (limit {limit})")]
@@ -26,6 +27,8 @@ pub enum Error {
         count: usize,
         limit: usize,
     },
+    #[error("OCR: {0}")]
+    Ocr(String),
     #[error("the PDF took longer than the time budget of {0} ms")]
     TimeBudget(u64),
     #[error("model: {0}")]

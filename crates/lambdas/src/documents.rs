@@ -19,7 +19,11 @@ use crate::settings::Vars;
 /// public: `ALLOW_LIST` (TOML text) or `ALLOW_LIST_OBJECT` (`s3://bucket/key` of a TOML
 /// file, read once at start; a missing object is an empty list); for the sweep,
 /// `UPLOAD_BUCKET` (none: no sweep) and `SWEEP_AFTER_MINUTES` (30: how long an upload may
-/// wait for its event before the sweep files it).
+/// wait for its event before the sweep files it); for scans, `OCR`, `OCR_LANGUAGES`,
+/// `OCR_DATA`, `OCR_LIBRARY` (see the fields).
+/// Where the OCR layer puts Tesseract's language data.
+pub const DEFAULT_OCR_DATA: &str = "/opt/tessdata";
+
 #[derive(Debug, Clone)]
 pub struct ClassifySettings {
     pub buckets: Buckets,
@@ -29,6 +33,12 @@ pub struct ClassifySettings {
     pub mode: vigil_documents::NerMode,
     pub allow_list: Option<String>,
     pub allow_list_object: Option<String>,
+    /// `OCR`: `auto` (default) reads pages without a text layer, `off` does not.
+    pub ocr: bool,
+    /// `OCR_LANGUAGES` (`eng`), `OCR_DATA` (the tessdata folder, `/opt/tessdata`: the OCR
+    /// layer's), `OCR_LIBRARY` (default: `libtesseract.so.5` on the loader's path, which
+    /// holds the layer's `/opt/lib`).
+    pub ocr_settings: vigil_documents::OcrSettings,
 }
 
 impl ClassifySettings {
@@ -60,6 +70,13 @@ impl ClassifySettings {
             )?,
             allow_list: vars.optional("ALLOW_LIST"),
             allow_list_object: vars.optional("ALLOW_LIST_OBJECT"),
+            ocr: vars.choice_or("OCR", true, &[("auto", true), ("off", false)])?,
+            ocr_settings: vigil_documents::OcrSettings {
+                languages: vars.text_or("OCR_LANGUAGES", "eng")?,
+                data_dir: Some(vars.text_or("OCR_DATA", DEFAULT_OCR_DATA)?.into()),
+                library: vars.optional("OCR_LIBRARY").map(Into::into),
+                ..vigil_documents::OcrSettings::default()
+            },
         })
     }
 }

@@ -1,7 +1,8 @@
 //! What `sam build` made (`infra/sam-build.sh` → `VIGIL_TEST_SAM_BUILD`), run as Lambda
 //! would run it: `classify-document`'s arm64 `bootstrap` under qemu's user-mode emulation
 //! (`VIGIL_TEST_QEMU`), attached to `cargo lambda`'s Runtime API, reading its model from
-//! the built `NerModelLayer` as from `/opt/model`, files PDFs from moto's S3.
+//! the built `NerModelLayer` as from `/opt/model` and Tesseract from the built `OcrLayer`,
+//! files PDFs (one of them a scan) from moto's S3.
 
 mod common;
 
@@ -22,6 +23,13 @@ async fn the_built_classifier_files_documents_with_the_built_model() {
     let build = PathBuf::from(build);
     let bootstrap = build.join("ClassifyDocumentFunction/bootstrap");
     let model = build.join("NerModelLayer/model");
+    let ocr = build.join("OcrLayer");
+    assert!(
+        ocr.join("lib/libtesseract.so.5").is_file()
+            && ocr.join("tessdata/eng.traineddata").is_file(),
+        "no Tesseract in {}",
+        ocr.display()
+    );
     assert!(bootstrap.is_file(), "no {}", bootstrap.display());
     assert!(
         model.join("model.safetensors").is_file(),
@@ -40,14 +48,24 @@ async fn the_built_classifier_files_documents_with_the_built_model() {
     let application = vigil_corpus::generate(&people, 5, 0);
     let rate_sheet = vigil_corpus::generate(&people, 5, 8);
     assert_eq!((application.truth.pii, rate_sheet.truth.pii), (true, false));
-    for (key, doc) in [
-        ("application.pdf", &application),
-        ("rates.pdf", &rate_sheet),
+    // The application again, as an office scanner would send it: no text layer.
+    let style = vigil_corpus::scan::ScanStyle {
+        dpi: 200,
+        skew: 1.0,
+        blur: 0.0,
+        noise: 4.0,
+        quality: 75,
+    };
+    let scan = vigil_corpus::scan::scan_copy(&application.bytes, &style, 5).unwrap();
+    for (key, bytes) in [
+        ("application.pdf", &application.bytes),
+        ("rates.pdf", &rate_sheet.bytes),
+        ("scanned application.pdf", &scan),
     ] {
         s3.put_object()
             .bucket(&uploads)
             .key(key)
-            .body(doc.bytes.clone().into())
+            .body(bytes.clone().into())
             .send()
             .await
             .unwrap();
@@ -61,12 +79,31 @@ async fn the_built_classifier_files_documents_with_the_built_model() {
         ("MODEL_DIR", model.to_string_lossy().into_owned()),
         // The model on every page, so that the findings show it ran from the layer.
         ("NER_MODE", "everywhere".to_owned()),
+        // The layer's Tesseract, as /opt/lib and /opt/tessdata would hold it.
+        ("OCR", "auto".to_owned()),
+        (
+            "OCR_LIBRARY",
+            ocr.join("lib/libtesseract.so.5")
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        (
+            "OCR_DATA",
+            ocr.join("tessdata").to_string_lossy().into_owned(),
+        ),
     ];
     let watch = common::watch_arm64(&qemu, &bootstrap, &common::env_for(&aws, &extra));
-    let event = common::s3_event(&uploads, &["application.pdf", "rates.pdf"], "built");
+    let event = common::s3_event(
+        &uploads,
+        &["application.pdf", "rates.pdf", "scanned+application.pdf"],
+        "built",
+    );
     let answer = common::invoke(&watch, &event);
-    assert_eq!(answer["filed"], 2, "{answer}");
-    assert_eq!(common::s3_keys(&s3, &pii).await, ["application.pdf"]);
+    assert_eq!(answer["filed"], 3, "{answer}");
+    assert_eq!(
+        common::s3_keys(&s3, &pii).await,
+        ["application.pdf", "scanned application.pdf"]
+    );
     assert_eq!(common::s3_keys(&s3, &clean).await, ["rates.pdf"]);
     let record = common::s3_bytes(&s3, &findings, "findings/application.pdf.json").await;
     let record: serde_json::Value = serde_json::from_slice(&record).unwrap();
@@ -76,5 +113,16 @@ async fn the_built_classifier_files_documents_with_the_built_model() {
     assert!(
         text.contains("\"detector\":\"ner\"") || text.contains("\"detector\":\"both\""),
         "no finding from the model: {record}"
+    );
+    // The scan was read by the layer's Tesseract: its findings say so.
+    let record = common::s3_bytes(&s3, &findings, "findings/scanned application.pdf.json").await;
+    let record: serde_json::Value = serde_json::from_slice(&record).unwrap();
+    assert_eq!(record["verdict"], "pii", "{record}");
+    let entities = record["entities"].as_array().unwrap();
+    assert!(
+        entities.iter().any(
+            |e| e["detector"] == "ocr" && e["ocr_confidence"].as_f64().is_some_and(|c| c > 0.5)
+        ),
+        "no finding read by OCR: {record}"
     );
 }

@@ -55,8 +55,20 @@ pub struct Page {
     pub text: String,
 }
 
-/// Extracts the text of every page, or says why it can't.
+/// Extracts the text of every page, or says why it can't (also when no page has text:
+/// see [`extract_pages`] for reading such pages another way).
 pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, Error> {
+    let pages = extract_pages(bytes, limits)?;
+    if pages.iter().all(|p| p.text.trim().is_empty()) {
+        return Err(Error::NoText(
+            "this reads text layers only (`vigil classify` reads such pages by OCR)".into(),
+        ));
+    }
+    Ok(pages)
+}
+
+/// As [`extract`], with pages that have no text (scans, image-only pages) kept, empty.
+pub fn extract_pages(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, Error> {
     let started = Instant::now();
     if bytes.len() as u64 > limits.max_bytes {
         return Err(Error::TooLarge {
@@ -114,9 +126,6 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, Error> {
     }
     if pages.is_empty() {
         return Err(Error::NoPages);
-    }
-    if pages.iter().all(|p| p.text.trim().is_empty()) {
-        return Err(Error::NoText);
     }
     Ok(pages)
 }

@@ -1,0 +1,300 @@
+//! Pages without a text layer (scans, photos, image-only exports), read by OCR
+//! (`vigil-ocr`) into the same page text the recognizers and the model read.
+//!
+//! Findings on such a page say so: their detector is `ocr`, their `ocr_confidence` the
+//! lowest confidence of the words they span, and their evidence keeps which part of the
+//! classifier found them. A page OCR could not read (the page limit, the time budget, a
+//! page too large to render) leaves the verdict standing only when the pages read
+//! already make the document `pii`; a `no_pii` that skipped pages would be a guess.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use vigil_core::{Detector, DocumentVerdict, Finding, Verdict};
+use vigil_ocr::{Ocr, Word};
+
+use crate::{Error, Page};
+
+/// Whether, and with what, pages without a text layer are read.
+#[derive(Clone, Default)]
+pub enum OcrUse {
+    /// Such pages stay empty; a document of only such pages is an error that says so.
+    #[default]
+    Off,
+    /// OCR was asked for but could not start (the reason says what to install).
+    Unavailable(String),
+    On(Arc<Ocr>),
+}
+
+/// What OCR did for one document.
+#[derive(Debug, Default)]
+pub struct Reading {
+    /// Each page read by OCR, with its words.
+    pub words: BTreeMap<u32, Vec<Word>>,
+    /// Pages without text that OCR did not read, with why.
+    pub unread: Vec<(u32, String)>,
+    pub ms: f64,
+}
+
+impl Reading {
+    pub fn pages_read(&self) -> u32 {
+        self.words.len() as u32
+    }
+}
+
+/// Reads the pages of `pages` that have no text, in place.
+pub fn read_blank_pages(
+    ocr: &OcrUse,
+    bytes: &[u8],
+    pages: &mut [Page],
+    deadline: Instant,
+) -> Result<Reading, Error> {
+    let t = Instant::now();
+    let blank: Vec<u32> = pages
+        .iter()
+        .filter(|p| p.text.trim().is_empty())
+        .map(|p| p.number)
+        .collect();
+    let mut reading = Reading::default();
+    if blank.is_empty() {
+        return Ok(reading);
+    }
+    let all_blank = blank.len() == pages.len();
+    let ocr = match ocr {
+        OcrUse::On(ocr) => ocr,
+        // Off, pages without text are left as they were before OCR existed: only a
+        // document with no text at all is refused.
+        OcrUse::Off if all_blank => {
+            return Err(Error::NoText(
+                "OCR is off (`--ocr auto`, or OCR=auto on Lambda, reads such pages)".into(),
+            ));
+        }
+        OcrUse::Unavailable(why) if all_blank => {
+            return Err(Error::NoText(format!("OCR is unavailable: {why}")));
+        }
+        OcrUse::Off | OcrUse::Unavailable(_) => return Ok(reading),
+    };
+    let answers = ocr.read(bytes, &blank, deadline);
+    for (number, answer) in blank.iter().zip(answers) {
+        match answer {
+            Ok(read) if !read.text.trim().is_empty() => {
+                if let Some(page) = pages.iter_mut().find(|p| p.number == *number) {
+                    page.text = read.text;
+                }
+                reading.words.insert(*number, read.words);
+            }
+            // A blank page (a separator sheet, the back of a form) has nothing to read.
+            Ok(_) => {}
+            Err(e) => reading.unread.push((*number, e.to_string())),
+        }
+    }
+    reading.ms = t.elapsed().as_secs_f64() * 1e3;
+    if pages.iter().all(|p| p.text.trim().is_empty()) {
+        return Err(Error::NoText(match reading.unread.first() {
+            Some((page, why)) => format!("OCR could not read it (page {page}: {why})"),
+            None => "OCR found no words on it".into(),
+        }));
+    }
+    Ok(reading)
+}
+
+/// Marks the findings on pages read by OCR and settles what unread pages mean for the
+/// verdict (see the module's documentation).
+pub fn account_for(
+    verdict: &mut DocumentVerdict,
+    pages: &[Page],
+    reading: &Reading,
+) -> Result<(), Error> {
+    if reading.words.is_empty() && reading.unread.is_empty() {
+        return Ok(());
+    }
+    for finding in verdict
+        .entities
+        .iter_mut()
+        .chain(verdict.business.iter_mut())
+    {
+        let (Some(words), Some(page)) = (
+            reading.words.get(&finding.page),
+            pages.iter().find(|p| p.number == finding.page),
+        ) else {
+            continue;
+        };
+        mark(finding, &page.text, words);
+    }
+    if !reading.words.is_empty() {
+        let read: Vec<String> = reading.words.keys().map(u32::to_string).collect();
+        verdict.reasons.push(format!(
+            "read by OCR: page{} {}",
+            if read.len() == 1 { "" } else { "s" },
+            read.join(", ")
+        ));
+    }
+    if let Some((_, why)) = reading.unread.first() {
+        let unread: Vec<String> = reading.unread.iter().map(|(p, _)| p.to_string()).collect();
+        let pages = format!(
+            "page{} {}",
+            if unread.len() == 1 { "" } else { "s" },
+            unread.join(", ")
+        );
+        if verdict.verdict == Verdict::Pii {
+            verdict
+                .reasons
+                .push(format!("{pages} without text not read ({why})"));
+        } else {
+            return Err(Error::Ocr(format!(
+                "{pages} without text not read ({why}); the pages read hold no personal data, but those might"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `detector: ocr` with the lowest confidence of the words under the value; which part
+/// of the classifier found it goes to the evidence.
+fn mark(finding: &mut Finding, text: &str, words: &[Word]) {
+    let found_by = match finding.detector {
+        Detector::Recognizer => "the recognizers",
+        Detector::Ner => "the model",
+        Detector::Both => "the recognizers and the model",
+        Detector::Ocr => return,
+    };
+    let byte = |chars: usize| {
+        text.char_indices()
+            .nth(chars)
+            .map_or(text.len(), |(i, _)| i)
+    };
+    let (start, end) = (byte(finding.start), byte(finding.end));
+    let confidence = words
+        .iter()
+        .filter(|w| w.start < end && start < w.end)
+        .map(|w| w.confidence)
+        .fold(None, |low: Option<f32>, c| {
+            Some(low.map_or(c, |l| l.min(c)))
+        });
+    finding.detector = Detector::Ocr;
+    finding.ocr_confidence = confidence;
+    finding.evidence.push(format!(
+        "read by OCR (word confidence {:.2}); found by {found_by}",
+        confidence.unwrap_or(0.0)
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_core::EntityKind;
+
+    fn finding(start: usize, end: usize) -> Finding {
+        Finding {
+            kind: EntityKind::Ssn,
+            start,
+            end,
+            page: 2,
+            score: 0.9,
+            detector: Detector::Recognizer,
+            masked: "***-**-6789".into(),
+            evidence: Vec::new(),
+            ocr_confidence: None,
+        }
+    }
+
+    fn verdict(verdict: Verdict, entities: Vec<Finding>) -> DocumentVerdict {
+        DocumentVerdict {
+            verdict,
+            pages: 2,
+            entities,
+            reasons: Vec::new(),
+            business: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn pages() -> Vec<Page> {
+        vec![
+            Page {
+                number: 1,
+                text: "Loan summary\n".into(),
+            },
+            Page {
+                number: 2,
+                text: "Née SSN: 123-45-6789\n".into(),
+            },
+        ]
+    }
+
+    fn word(start: usize, end: usize, confidence: f32) -> Word {
+        Word {
+            start,
+            end,
+            confidence,
+            bbox: [0, 0, 1, 1],
+        }
+    }
+
+    #[test]
+    fn findings_on_read_pages_carry_the_lowest_word_confidence() {
+        let pages = pages();
+        // "Née" is 4 bytes, 3 characters: offsets in findings are characters.
+        let words = vec![word(0, 4, 0.99), word(5, 9, 0.97), word(10, 21, 0.81)];
+        let reading = Reading {
+            words: BTreeMap::from([(2, words)]),
+            ..Reading::default()
+        };
+        let mut v = verdict(Verdict::Pii, vec![finding(9, 20)]);
+        account_for(&mut v, &pages, &reading).unwrap();
+        let f = &v.entities[0];
+        assert_eq!(f.detector, Detector::Ocr);
+        assert_eq!(f.ocr_confidence, Some(0.81));
+        assert!(
+            f.evidence[0].contains("found by the recognizers"),
+            "{:?}",
+            f.evidence
+        );
+        assert_eq!(v.reasons, vec!["read by OCR: page 2"]);
+    }
+
+    #[test]
+    fn unread_pages_stop_a_clean_verdict_but_not_a_personal_one() {
+        let pages = pages();
+        let reading = Reading {
+            unread: vec![(
+                3,
+                "not read: OCR reads at most 30 pages of a document".into(),
+            )],
+            ..Reading::default()
+        };
+        let mut clean = verdict(Verdict::NoPii, Vec::new());
+        let err = account_for(&mut clean, &pages, &reading).unwrap_err();
+        assert!(
+            err.to_string().contains("page 3 without text not read"),
+            "{err}"
+        );
+        let mut personal = verdict(Verdict::Pii, vec![finding(9, 20)]);
+        account_for(&mut personal, &pages, &reading).unwrap();
+        assert!(personal.reasons[0].starts_with("page 3 without text not read"));
+        assert_eq!(personal.entities[0].detector, Detector::Recognizer);
+    }
+
+    #[test]
+    fn with_ocr_off_only_a_document_without_any_text_is_refused() {
+        let mut mixed = pages();
+        mixed[0].text = String::new();
+        let reading = read_blank_pages(&OcrUse::Off, b"", &mut mixed, Instant::now()).unwrap();
+        assert!(reading.words.is_empty() && reading.unread.is_empty());
+        let mut blank = pages();
+        for p in &mut blank {
+            p.text = "  \n".into();
+        }
+        let err = read_blank_pages(&OcrUse::Off, b"", &mut blank, Instant::now()).unwrap_err();
+        assert!(err.to_string().contains("OCR is off"), "{err}");
+        let err = read_blank_pages(
+            &OcrUse::Unavailable("no libtesseract".into()),
+            b"",
+            &mut blank,
+            Instant::now(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("no libtesseract"), "{err}");
+    }
+}

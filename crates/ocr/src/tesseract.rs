@@ -1,0 +1,230 @@
+//! Tesseract through its C API (`tesseract/capi.h`), loaded at run time.
+//!
+//! Why loaded and not linked: the Lambda binaries are cross-built for arm64 with zig, and
+//! linking a C++ library would put arm64 builds of Tesseract, Leptonica and their
+//! dependencies into that build. Loaded, the binary builds as before, finds the library
+//! where the system (or the Lambda layer, `/opt/lib`) puts it, and a machine without it
+//! still reads every page that has a text layer. The Rust bindings on crates.io
+//! (`tesseract-sys`, `leptess`) link at build time, so they could not do this.
+//!
+//! Only the stable C API is used: create, init, set image and resolution, recognize,
+//! the TSV result (one row per word with its box and confidence), end, delete.
+
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::path::Path;
+use std::sync::Arc;
+
+use libloading::Library;
+
+use crate::Error;
+
+/// Library names tried in order when no path is given (Debian and Amazon Linux name the
+/// 5.x library `libtesseract.so.5`).
+const LIBRARY_NAMES: [&str; 2] = ["libtesseract.so.5", "libtesseract.so"];
+
+type Create = unsafe extern "C" fn() -> *mut c_void;
+type Delete = unsafe extern "C" fn(*mut c_void);
+type End = unsafe extern "C" fn(*mut c_void);
+type Init3 = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> c_int;
+type SetImage = unsafe extern "C" fn(*mut c_void, *const u8, c_int, c_int, c_int, c_int);
+type SetResolution = unsafe extern "C" fn(*mut c_void, c_int);
+type SetVariable = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> c_int;
+type Recognize = unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int;
+type TsvText = unsafe extern "C" fn(*mut c_void, c_int) -> *mut c_char;
+type DeleteText = unsafe extern "C" fn(*mut c_char);
+type Version = unsafe extern "C" fn() -> *const c_char;
+type OmpSetMaxActiveLevels = unsafe extern "C" fn(c_int);
+
+/// The loaded library and the functions taken from it.
+pub struct Library5 {
+    // Kept alive for as long as the function pointers below are used.
+    _library: Library,
+    create: Create,
+    delete: Delete,
+    end: End,
+    init3: Init3,
+    set_image: SetImage,
+    set_resolution: SetResolution,
+    set_variable: SetVariable,
+    recognize: Recognize,
+    tsv_text: TsvText,
+    delete_text: DeleteText,
+    pub version: String,
+}
+
+impl Library5 {
+    /// Loads `path`, or the system's library by its usual names.
+    pub fn load(path: Option<&Path>) -> Result<Library5, Error> {
+        let library = match path {
+            // SAFETY: loading runs the library's initialisers; Tesseract's only set up its
+            // own statics.
+            Some(p) => unsafe { Library::new(p) }.map_err(|e| Error::Library(e.to_string()))?,
+            None => {
+                let mut last = String::new();
+                let mut found = None;
+                for name in LIBRARY_NAMES {
+                    // SAFETY: as above.
+                    match unsafe { Library::new(name) } {
+                        Ok(l) => {
+                            found = Some(l);
+                            break;
+                        }
+                        Err(e) => last = e.to_string(),
+                    }
+                }
+                found.ok_or(Error::Library(last))?
+            }
+        };
+        // SAFETY: each symbol is looked up by its C API name and given the signature
+        // `tesseract/capi.h` declares for it (Tesseract 4 and 5 share them).
+        unsafe {
+            let version: Version = *library
+                .get::<Version>(b"TessVersion\0")
+                .map_err(|e| Error::Library(e.to_string()))?;
+            let version = CStr::from_ptr(version()).to_string_lossy().into_owned();
+            // One thread per page. Debian's Tesseract is built with OpenMP, whose worker
+            // threads spin while they wait: on two cores a page took 16 s instead of 1.8 s
+            // (9 s of it system time), worse still beside other documents being read or on
+            // a fraction of a Lambda vCPU. Its parallel loops ask for their thread count
+            // explicitly, so only making every parallel region inactive (no active levels)
+            // keeps them on the calling thread. The setting is libgomp's, process-wide; a
+            // build without OpenMP has no such symbol.
+            if let Ok(no_nesting) =
+                library.get::<OmpSetMaxActiveLevels>(b"omp_set_max_active_levels\0")
+            {
+                no_nesting(0);
+            }
+            macro_rules! symbol {
+                ($name:literal) => {
+                    *library
+                        .get($name)
+                        .map_err(|e| Error::Library(format!("{e} (Tesseract {version})")))?
+                };
+            }
+            Ok(Library5 {
+                create: symbol!(b"TessBaseAPICreate\0"),
+                delete: symbol!(b"TessBaseAPIDelete\0"),
+                end: symbol!(b"TessBaseAPIEnd\0"),
+                init3: symbol!(b"TessBaseAPIInit3\0"),
+                set_image: symbol!(b"TessBaseAPISetImage\0"),
+                set_resolution: symbol!(b"TessBaseAPISetSourceResolution\0"),
+                set_variable: symbol!(b"TessBaseAPISetVariable\0"),
+                recognize: symbol!(b"TessBaseAPIRecognize\0"),
+                tsv_text: symbol!(b"TessBaseAPIGetTsvText\0"),
+                delete_text: symbol!(b"TessDeleteText\0"),
+                version,
+                _library: library,
+            })
+        }
+    }
+}
+
+/// One Tesseract engine with its languages loaded (tens of MB; not shareable between
+/// threads, so the [`crate::Ocr`] keeps a pool).
+pub struct Engine {
+    library: Arc<Library5>,
+    handle: *mut c_void,
+}
+
+// SAFETY: a TessBaseAPI may move between threads; it is used by one at a time (`&mut`).
+unsafe impl Send for Engine {}
+
+impl Engine {
+    /// `languages`: Tesseract's `eng`, `eng+fra`, …; `data`: the `tessdata` folder (else
+    /// `TESSDATA_PREFIX` or the library's built-in path).
+    pub fn new(
+        library: Arc<Library5>,
+        data: Option<&Path>,
+        languages: &str,
+    ) -> Result<Self, Error> {
+        let languages_c =
+            CString::new(languages).map_err(|_| Error::Languages(languages.to_owned()))?;
+        let data_c = match data {
+            Some(d) => Some(
+                CString::new(d.to_string_lossy().as_bytes())
+                    .map_err(|_| Error::Data(d.display().to_string()))?,
+            ),
+            None => None,
+        };
+        // SAFETY: `create` returns a new handle or null; null is checked.
+        let handle = unsafe { (library.create)() };
+        if handle.is_null() {
+            return Err(Error::Library("TessBaseAPICreate returned nothing".into()));
+        }
+        let init3 = library.init3;
+        let engine = Engine { library, handle };
+        let data_ptr = data_c.as_ref().map_or(std::ptr::null(), |d| d.as_ptr());
+        // SAFETY: the handle is live; both strings are NUL-terminated and outlive the call.
+        let rc = unsafe { init3(handle, data_ptr, languages_c.as_ptr()) };
+        if rc != 0 {
+            return Err(Error::Languages(format!(
+                "{languages} (no traineddata for it in {})",
+                data.map_or_else(
+                    || "TESSDATA_PREFIX or the library's default folder".to_owned(),
+                    |d| d.display().to_string()
+                )
+            )));
+        }
+        // Words Tesseract is unsure of still come with their confidence; the caller decides.
+        engine.set("debug_file", "/dev/null");
+        Ok(engine)
+    }
+
+    fn set(&self, name: &str, value: &str) {
+        if let (Ok(n), Ok(v)) = (CString::new(name), CString::new(value)) {
+            // SAFETY: live handle, NUL-terminated strings that outlive the call.
+            unsafe { (self.library.set_variable)(self.handle, n.as_ptr(), v.as_ptr()) };
+        }
+    }
+
+    /// Reads an 8-bit grey image (`width` × `height`, rows packed) scanned at `dpi`, and
+    /// answers Tesseract's TSV: one row per block, paragraph, line and word.
+    pub fn read(
+        &mut self,
+        pixels: &[u8],
+        width: u32,
+        height: u32,
+        dpi: u32,
+    ) -> Result<String, Error> {
+        let (w, h) = (width as usize, height as usize);
+        if pixels.len() != w * h || w == 0 || h == 0 {
+            return Err(Error::Render(format!(
+                "an image of {width}×{height} needs {} bytes, not {}",
+                w * h,
+                pixels.len()
+            )));
+        }
+        let (wi, hi) = (
+            c_int::try_from(width).map_err(|_| Error::Render("too wide".into()))?,
+            c_int::try_from(height).map_err(|_| Error::Render("too tall".into()))?,
+        );
+        // SAFETY: live handle; `pixels` holds width×height bytes (checked above) and
+        // stays borrowed until the TSV is read, after which Tesseract no longer needs it.
+        unsafe {
+            (self.library.set_image)(self.handle, pixels.as_ptr(), wi, hi, 1, wi);
+            (self.library.set_resolution)(self.handle, dpi as c_int);
+            if (self.library.recognize)(self.handle, std::ptr::null_mut()) != 0 {
+                return Err(Error::Unreadable(
+                    "Tesseract could not recognise the page".into(),
+                ));
+            }
+            let text = (self.library.tsv_text)(self.handle, 0);
+            if text.is_null() {
+                return Err(Error::Unreadable("Tesseract returned no result".into()));
+            }
+            let tsv = CStr::from_ptr(text).to_string_lossy().into_owned();
+            (self.library.delete_text)(text);
+            Ok(tsv)
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // SAFETY: the handle is live and dropped once; End frees the languages' data.
+        unsafe {
+            (self.library.end)(self.handle);
+            (self.library.delete)(self.handle);
+        }
+    }
+}
