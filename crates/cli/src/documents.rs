@@ -49,6 +49,9 @@ pub struct ModelArgs {
     /// `tesseract-ocr-<code>`.
     #[arg(long, env = "VIGIL_OCR_LANGUAGES", default_value = "eng")]
     ocr_languages: String,
+    /// The resolution pages are rendered at for OCR (lowered for very large pages).
+    #[arg(long, env = "VIGIL_OCR_DPI", default_value_t = vigil_documents::OcrSettings::default().dpi)]
+    ocr_dpi: u32,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +113,7 @@ impl ModelArgs {
         }
         let settings = OcrSettings {
             languages: self.ocr_languages.clone(),
+            dpi: self.ocr_dpi,
             ..OcrSettings::default()
         };
         match Ocr::open(settings) {

@@ -22,4 +22,4 @@ pub use extract::{Limits, Page};
 pub use ner::{ModelFiles, NerModel};
 pub use ownership::{AllowList, Ownership, OwnershipModel};
 pub use scanned::OcrUse;
-pub use vigil_ocr::{Ocr, OcrSettings};
+pub use vigil_ocr::{Error as OcrError, Ocr, OcrSettings};

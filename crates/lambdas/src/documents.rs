@@ -35,7 +35,7 @@ pub struct ClassifySettings {
     pub allow_list_object: Option<String>,
     /// `OCR`: `auto` (default) reads pages without a text layer, `off` does not.
     pub ocr: bool,
-    /// `OCR_LANGUAGES` (`eng`), `OCR_DATA` (the tessdata folder, `/opt/tessdata`: the OCR
+    /// `OCR_LANGUAGES` (`eng`), `OCR_DPI`, `OCR_DATA` (the tessdata folder, `/opt/tessdata`: the OCR
     /// layer's), `OCR_LIBRARY` (default: `libtesseract.so.5` on the loader's path, which
     /// holds the layer's `/opt/lib`).
     pub ocr_settings: vigil_documents::OcrSettings,
@@ -75,6 +75,19 @@ impl ClassifySettings {
                 languages: vars.text_or("OCR_LANGUAGES", "eng")?,
                 data_dir: Some(vars.text_or("OCR_DATA", DEFAULT_OCR_DATA)?.into()),
                 library: vars.optional("OCR_LIBRARY").map(Into::into),
+                dpi: vars.parsed_or(
+                    "OCR_DPI",
+                    vigil_documents::OcrSettings::default().dpi,
+                    |t| {
+                        t.trim()
+                            .parse::<u32>()
+                            .ok()
+                            .filter(|d| (100..=600).contains(d))
+                            .ok_or_else(|| {
+                                format!("must be a resolution from 100 to 600 dpi, got `{t}`")
+                            })
+                    },
+                )?,
                 ..vigil_documents::OcrSettings::default()
             },
         })

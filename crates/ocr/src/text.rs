@@ -119,7 +119,7 @@ pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
             let mut line_words = line.words;
             line_words.sort_by_key(|w| w.left);
             for w in line_words {
-                if !first {
+                if !first && !joins(&text, &w.text) {
                     text.push(' ');
                 }
                 first = false;
@@ -136,6 +136,15 @@ pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
         text.push('\n');
     }
     (text, words)
+}
+
+/// Whether `next` continues the word `text` ends with: Tesseract often splits an e-mail
+/// address at its `@` (`jane@ example.com`, the `@` glyph is wide and spaced), and an
+/// address with a space in it is no address to the recognizers.
+fn joins(text: &str, next: &str) -> bool {
+    let before = text.rsplit([' ', '\n']).next().unwrap_or("");
+    (before.ends_with('@') && before.len() > 1 && next.contains('.'))
+        || (next.starts_with('@') && next.len() > 1 && !before.is_empty() && !before.ends_with(':'))
 }
 
 #[cfg(test)]
@@ -169,6 +178,23 @@ mod tests {
         assert_eq!(&text[date.start..date.end], "11/06/1948");
         assert!((date.confidence - 0.88).abs() < 1e-6);
         assert_eq!(date.bbox, [900, 104, 80, 30]);
+    }
+
+    #[test]
+    fn an_address_split_at_its_at_sign_is_joined() {
+        let tsv = [
+            HEADER.to_owned(),
+            word(1, 1, 1, 100, 100, 96.0, "Email:"),
+            word(1, 1, 2, 200, 100, 91.0, "jane.doe@"),
+            word(1, 1, 3, 330, 100, 93.0, "gmail.com"),
+            word(1, 2, 1, 100, 200, 96.0, "Write"),
+            word(1, 2, 2, 200, 200, 96.0, "@"),
+            word(1, 2, 3, 300, 200, 96.0, "us"),
+        ]
+        .join("\n");
+        let (text, words) = from_tsv(&tsv);
+        assert_eq!(text, "Email: jane.doe@gmail.com\nWrite @ us\n");
+        assert_eq!(&text[words[2].start..words[2].end], "gmail.com");
     }
 
     #[test]
