@@ -40,6 +40,13 @@ pub struct ModelArgs {
     /// `model.json` and `names.json`) instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     ownership_models: Option<PathBuf>,
+    #[command(flatten)]
+    ocr: OcrArgs,
+}
+
+/// How pages without a text layer are read (`classify`, `extract`, `console`, `demo`).
+#[derive(Args, Clone)]
+pub struct OcrArgs {
     /// Pages without a text layer (scans, photos): `auto` reads them by OCR (Tesseract,
     /// when installed), `off` leaves them unread (a document of only such pages is then an
     /// error).
@@ -52,6 +59,28 @@ pub struct ModelArgs {
     /// The resolution pages are rendered at for OCR (lowered for very large pages).
     #[arg(long, env = "VIGIL_OCR_DPI", default_value_t = vigil_documents::OcrSettings::default().dpi)]
     ocr_dpi: u32,
+}
+
+impl OcrArgs {
+    /// OCR as asked; when `auto` cannot start it, pages without text say why, and so does
+    /// stderr, once.
+    pub fn ocr_use(&self) -> OcrUse {
+        if self.ocr == OcrArg::Off {
+            return OcrUse::Off;
+        }
+        let settings = OcrSettings {
+            languages: self.ocr_languages.clone(),
+            dpi: self.ocr_dpi,
+            ..OcrSettings::default()
+        };
+        match Ocr::open(settings) {
+            Ok(ocr) => OcrUse::On(std::sync::Arc::new(ocr)),
+            Err(e) => {
+                eprintln!("warning: {e}; pages without a text layer will not be read");
+                OcrUse::Unavailable(e.to_string())
+            }
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +110,7 @@ impl ModelArgs {
             ..Limits::default()
         };
         let ownership = self.ownership()?;
-        let ocr = self.ocr();
+        let ocr = self.ocr.ocr_use();
         if self.no_ner {
             return Ok(Classifier::new(None, limits)
                 .with_ownership(ownership)
@@ -103,26 +132,6 @@ impl ModelArgs {
             .with_mode(mode)
             .with_ownership(ownership)
             .with_ocr(ocr))
-    }
-
-    /// OCR as asked; when `auto` cannot start it, pages without text say why, and so does
-    /// stderr, once.
-    fn ocr(&self) -> OcrUse {
-        if self.ocr == OcrArg::Off {
-            return OcrUse::Off;
-        }
-        let settings = OcrSettings {
-            languages: self.ocr_languages.clone(),
-            dpi: self.ocr_dpi,
-            ..OcrSettings::default()
-        };
-        match Ocr::open(settings) {
-            Ok(ocr) => OcrUse::On(std::sync::Arc::new(ocr)),
-            Err(e) => {
-                eprintln!("warning: {e}; pages without a text layer will not be read");
-                OcrUse::Unavailable(e.to_string())
-            }
-        }
     }
 
     fn ownership(&self) -> Result<Ownership> {
@@ -625,18 +634,29 @@ pub struct ExtractArgs {
     /// PDF files or directories.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    ocr: OcrArgs,
 }
 
-/// One JSON line per file: `{"file", "pages": [text, …]}` or `{"file", "error"}`. The
-/// text is the document's own: this is a tool for the owner of the files, not a log.
+/// One JSON line per file: `{"file", "pages": [text, …]}` or `{"file", "error"}`, pages
+/// without a text layer read by OCR as `classify` reads them. The text is the document's
+/// own: this is a tool for the owner of the files, not a log.
 pub fn extract(args: &ExtractArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    let ocr = args.ocr.ocr_use();
+    let limits = Limits::default();
+    let read = |bytes: Vec<u8>| -> Result<Vec<vigil_documents::Page>, vigil_documents::Error> {
+        let mut pages = vigil_documents::extract::extract_pages(&bytes, &limits)?;
+        let deadline = Instant::now() + limits.time_budget;
+        vigil_documents::scanned::read_blank_pages(&ocr, &bytes, &mut pages, deadline)?;
+        Ok(pages)
+    };
     for file in expand(&args.paths)? {
         let name = file.display().to_string();
         let line = match std::fs::read(&file)
             .map_err(vigil_documents::Error::from)
-            .and_then(|b| vigil_documents::extract::extract(&b, &Limits::default()))
+            .and_then(read)
         {
             Ok(pages) => {
                 json!({"file": name, "pages": pages.into_iter().map(|p| p.text).collect::<Vec<_>>()})

@@ -1071,6 +1071,7 @@ mod tests {
         vec![Page {
             number: 1,
             text: text.to_owned(),
+            hidden_layer: false,
         }]
     }
 

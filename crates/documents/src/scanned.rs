@@ -43,7 +43,44 @@ impl Reading {
     }
 }
 
-/// Reads the pages of `pages` that have no text, in place.
+/// An invisible OCR layer whose share of word-like tokens is below this is read again.
+/// Printed English scores 0.9 and more (names, numbers and codes are word-like); layers
+/// from a poor OCR, full of `l1|` and `rn`-for-`m` fragments, score far less.
+const GOOD_LAYER: f32 = 0.8;
+
+/// The share of tokens (two characters or more, punctuation around them set aside) that
+/// look like words or numbers: letters only, in one case or capitalised, with a vowel
+/// (or in a script without Latin vowels); or digits with number punctuation.
+pub fn word_share(text: &str) -> f32 {
+    let (mut seen, mut plausible) = (0u32, 0u32);
+    for token in text.split_whitespace() {
+        let t = token.trim_matches(|c: char| !c.is_alphanumeric());
+        if t.chars().count() < 2 {
+            continue;
+        }
+        seen += 1;
+        let letters = t.chars().all(char::is_alphabetic);
+        let cased =
+            t.chars().skip(1).all(char::is_lowercase) || t.chars().all(|c| !c.is_lowercase());
+        let voiced = t
+            .chars()
+            .any(|c| "aeiouyAEIOUY".contains(c) || (c.is_alphabetic() && !c.is_ascii()));
+        let number = t.chars().any(|c| c.is_ascii_digit())
+            && t.chars()
+                .all(|c| c.is_ascii_digit() || ".,/-:$%()".contains(c));
+        if (letters && cased && voiced) || number {
+            plausible += 1;
+        }
+    }
+    if seen == 0 {
+        0.0
+    } else {
+        plausible as f32 / seen as f32
+    }
+}
+
+/// Reads, in place, the pages of `pages` that have no text, and those whose only text is
+/// an invisible OCR layer of poor quality (kept when OCR reads them no better).
 pub fn read_blank_pages(
     ocr: &OcrUse,
     bytes: &[u8],
@@ -56,8 +93,13 @@ pub fn read_blank_pages(
         .filter(|p| p.text.trim().is_empty())
         .map(|p| p.number)
         .collect();
+    let poor_layers: Vec<u32> = pages
+        .iter()
+        .filter(|p| p.hidden_layer && !p.text.trim().is_empty() && word_share(&p.text) < GOOD_LAYER)
+        .map(|p| p.number)
+        .collect();
     let mut reading = Reading::default();
-    if blank.is_empty() {
+    if blank.is_empty() && poor_layers.is_empty() {
         return Ok(reading);
     }
     let all_blank = blank.len() == pages.len();
@@ -75,17 +117,26 @@ pub fn read_blank_pages(
         }
         OcrUse::Off | OcrUse::Unavailable(_) => return Ok(reading),
     };
-    let answers = ocr.read(bytes, &blank, deadline);
-    for (number, answer) in blank.iter().zip(answers) {
+    let mut wanted: Vec<u32> = blank.iter().chain(&poor_layers).copied().collect();
+    wanted.sort_unstable();
+    let answers = ocr.read(bytes, &wanted, deadline);
+    for (number, answer) in wanted.iter().zip(answers) {
+        let Some(page) = pages.iter_mut().find(|p| p.number == *number) else {
+            continue;
+        };
+        let had_layer = !page.text.trim().is_empty();
         match answer {
             Ok(read) if !read.text.trim().is_empty() => {
-                if let Some(page) = pages.iter_mut().find(|p| p.number == *number) {
-                    page.text = read.text;
+                if had_layer && word_share(&read.text) <= word_share(&page.text) {
+                    continue;
                 }
+                page.text = read.text;
                 reading.words.insert(*number, read.words);
             }
             // A blank page (a separator sheet, the back of a form) has nothing to read.
             Ok(_) => {}
+            // A page with a layer still has that layer's text.
+            Err(_) if had_layer => {}
             Err(e) => reading.unread.push((*number, e.to_string())),
         }
     }
@@ -215,10 +266,12 @@ mod tests {
             Page {
                 number: 1,
                 text: "Loan summary\n".into(),
+                hidden_layer: false,
             },
             Page {
                 number: 2,
                 text: "Née SSN: 123-45-6789\n".into(),
+                hidden_layer: false,
             },
         ]
     }
@@ -274,6 +327,16 @@ mod tests {
         account_for(&mut personal, &pages, &reading).unwrap();
         assert!(personal.reasons[0].starts_with("page 3 without text not read"));
         assert_eq!(personal.entities[0].detector, Detector::Recognizer);
+    }
+
+    #[test]
+    fn word_share_tells_text_from_a_poor_ocr_layer() {
+        let good = "Borrower: Diane Vasquez, SSN 123-45-6789. Date of Birth: 11/06/1948\n\
+                    The loan amount is $16,518.89 plus costs and interest.";
+        assert!(word_share(good) > 0.9, "{}", word_share(good));
+        let poor = "Tl1e l0an arn0unt |s $l6,5l8 p|us c0sts aud iuterest rn| 8o;r0 wer";
+        assert!(word_share(poor) < 0.6, "{}", word_share(poor));
+        assert_eq!(word_share(" \n "), 0.0);
     }
 
     #[test]

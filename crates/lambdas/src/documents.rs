@@ -247,6 +247,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ocr_is_on_by_default_and_its_settings_are_checked() {
+        let base = |name: &str| -> Option<String> {
+            matches!(name, "PII_BUCKET" | "CLEAN_BUCKET" | "FINDINGS_BUCKET")
+                .then(|| name.to_owned())
+        };
+        let s = ClassifySettings::from_vars(base).unwrap();
+        assert!(s.ocr);
+        assert_eq!(s.ocr_settings.languages, "eng");
+        assert_eq!(
+            s.ocr_settings.data_dir.as_deref(),
+            Some(std::path::Path::new(DEFAULT_OCR_DATA))
+        );
+        assert_eq!(s.ocr_settings.library, None);
+        let with = |extra: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                extra
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+                    .or_else(|| base(name))
+            }
+        };
+        let s = ClassifySettings::from_vars(with(&[("OCR", "off"), ("OCR_DPI", "200")])).unwrap();
+        assert!(!s.ocr);
+        assert_eq!(s.ocr_settings.dpi, 200);
+        for bad in [&[("OCR", "maybe")][..], &[("OCR_DPI", "20")][..]] {
+            let err = ClassifySettings::from_vars(with(bad)).unwrap_err();
+            assert!(err.to_string().contains(bad[0].0), "{err}");
+        }
+    }
+
+    #[test]
     fn invocations_are_s3_events_or_schedules() {
         let schedule: serde_json::Value = serde_json::from_str(include_str!(
             "../../../infra/events/eventbridge-schedule.json"

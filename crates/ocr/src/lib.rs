@@ -67,8 +67,9 @@ pub struct OcrSettings {
     pub library: Option<PathBuf>,
 }
 
-/// Resolution pages are rendered at: 300 dpi is where Tesseract is trained to read body
-/// text; scans stored at 150–200 dpi gain from the smoother upscale.
+/// Resolution pages are rendered at: 300 dpi is what Tesseract is trained to read; at
+/// 200 dpi the small grey print of a scanned letterhead (a phone number that decides
+/// whose a value is) was lost. The cost is time: see docs/ocr.md.
 pub const DEFAULT_DPI: u32 = 300;
 /// A letter page at 300 dpi is 8.4 M pixels; a legal page 10.1 M.
 pub const DEFAULT_MAX_PIXELS: u64 = 12_000_000;

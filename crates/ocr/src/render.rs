@@ -76,7 +76,13 @@ impl Document {
             page,
             &RenderCache::new(),
             &InterpreterSettings::default(),
-            &RenderSettings::default(),
+            // Scans are stored at 150-300 dpi and drawn larger: unsmoothed, each pixel
+            // becomes a block whose edges Tesseract reads as strokes (a scanned
+            // letterhead's grey 8-point line was lost without it).
+            &RenderSettings {
+                force_image_interpolation: true,
+                ..RenderSettings::default()
+            },
             &PixmapSettings {
                 x_scale: scale,
                 y_scale: scale,

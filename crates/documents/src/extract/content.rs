@@ -42,6 +42,10 @@ pub(super) struct Glyph {
 pub(super) struct Glyphs {
     pub glyphs: Vec<Glyph>,
     pub text: String,
+    /// Glyphs with text drawn in an invisible render mode (`3 Tr`, `7 Tr`), and in any
+    /// mode: a page whose every glyph is invisible carries an OCR layer over a scan.
+    pub invisible: u32,
+    pub drawn: u32,
 }
 
 /// Fonts read once per document, by object.
@@ -97,6 +101,8 @@ struct State {
     scale: f32,
     leading: f32,
     rise: f32,
+    /// Text render mode 3 (neither fill nor stroke) or 7 (clip only).
+    invisible: bool,
 }
 
 pub(super) struct Walk<'a> {
@@ -145,6 +151,7 @@ impl<'a> Walk<'a> {
             scale: 1.0,
             leading: 0.0,
             rise: 0.0,
+            invisible: false,
         };
         let mut stack: Vec<State> = Vec::new();
         let (mut tm, mut tlm) = (Matrix::IDENTITY, Matrix::IDENTITY);
@@ -190,6 +197,7 @@ impl<'a> Walk<'a> {
                 b"Tz" if !n.is_empty() => state.scale = n[0] / 100.0,
                 b"TL" if !n.is_empty() => state.leading = n[0],
                 b"Ts" if !n.is_empty() => state.rise = n[0],
+                b"Tr" if !n.is_empty() => state.invisible = n[0] == 3.0 || n[0] == 7.0,
                 b"Td" | b"TD" if n.len() == 2 => {
                     if op == b"TD" {
                         state.leading = -n[1];
@@ -327,6 +335,8 @@ impl<'a> Walk<'a> {
                 let start = out.text.len() as u32;
                 if !code.text.trim().is_empty() {
                     out.text.push_str(code.text);
+                    out.drawn += 1;
+                    out.invisible += u32::from(state.invisible);
                 }
                 out.glyphs.push(Glyph {
                     x,

@@ -53,6 +53,9 @@ impl Default for Limits {
 pub struct Page {
     pub number: u32,
     pub text: String,
+    /// Every glyph with text is drawn invisibly: the text is an OCR layer laid over a
+    /// scan by whoever scanned it, as good as their OCR was.
+    pub hidden_layer: bool,
 }
 
 /// Extracts the text of every page, or says why it can't (also when no page has text:
@@ -116,12 +119,14 @@ pub fn extract_pages(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, Error> 
             walk.annotations(page, resources, matrix)?;
         }
         let mut text = compatibility_forms(layout::lay_out(&walk.out));
+        let hidden_layer = walk.out.drawn > 0 && walk.out.invisible == walk.out.drawn;
         if let Some(extra) = fields.remove(&index) {
             text.push_str(&extra);
         }
         pages.push(Page {
             number: index as u32 + 1,
             text,
+            hidden_layer,
         });
     }
     if pages.is_empty() {
