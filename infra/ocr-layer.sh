@@ -11,6 +11,9 @@
 #     glibc 2.36 (arc4random).
 #   eng.traineddata: Debian's tesseract-ocr-eng (tessdata_fast, Apache-2.0), the same
 #     file the host's `vigil classify` reads.
+#   libz.so.1, which the wheel's libpng and libtiff need and leave to the system: Debian's
+#     arm64 zlib1g (needs glibc 2.17), shipped so that the layer does not depend on what
+#     the runtime image happens to hold.
 # Usage: infra/ocr-layer.sh OUT_DIR   (sam build calls it through infra/ocr-layer/Makefile)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -37,10 +40,24 @@ if ! ls "$cache"/deb/tesseract-ocr-eng_*_all.deb >/dev/null 2>&1; then
 fi
 deb=$(ls "$cache"/deb/tesseract-ocr-eng_*_all.deb | head -n 1)
 
+if ! ls "$cache"/deb/zlib1g_*_arm64.deb >/dev/null 2>&1; then
+  note "fetching zlib for arm64 (Debian's zlib1g, with apt's arm64 lists kept under $cache)"
+  apt_state="$cache/apt-arm64"
+  mkdir -p "$apt_state/state/lists/partial" "$apt_state/cache/archives/partial"
+  arm64=(-o "Dir::State=$apt_state/state" -o "Dir::Cache=$apt_state/cache"
+    -o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o Dir::State::status=/dev/null)
+  apt-get "${arm64[@]}" update -qq >/dev/null 2>&1 ||
+    die "apt-get update for arm64 failed (is Debian's archive reachable?)"
+  (cd "$cache/deb" && apt-get "${arm64[@]}" download zlib1g:arm64 >/dev/null 2>&1) ||
+    die "apt-get download zlib1g:arm64 failed"
+fi
+zlib=$(ls "$cache"/deb/zlib1g_*_arm64.deb | head -n 1)
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m zipfile -e "$wheel" "$work/wheel"
 dpkg-deb -x "$deb" "$work/deb"
+dpkg-deb -x "$zlib" "$work/zlib"
 
 rm -rf "$out/lib" "$out/tessdata"
 mkdir -p "$out/lib" "$out/tessdata"
@@ -52,6 +69,7 @@ cp "$tesseract" "$out/lib/libtesseract.so.5"
 for f in "$libs"/*; do
   [ "$f" = "$tesseract" ] || cp "$f" "$out/lib/"
 done
+cp -L "$(find "$work/zlib" -name 'libz.so.1' | head -n 1)" "$out/lib/libz.so.1"
 find "$work/deb" -name eng.traineddata -exec cp {} "$out/tessdata/" \;
 [ -s "$out/tessdata/eng.traineddata" ] || die "no eng.traineddata in $deb"
 
@@ -66,5 +84,6 @@ Tesseract OCR 5.5.4 (Apache-2.0) and Leptonica (BSD-2-Clause), with libjpeg-turb
 libpng (libpng licence), libtiff (libtiff licence), libwebp (BSD-3-Clause) and jbigkit
 (GPL-2.0-or-later), as built into the manylinux wheel of tesserocr 2.13.0 (MIT) on PyPI.
 eng.traineddata from Debian's tesseract-ocr-eng (tessdata_fast, Apache-2.0).
+zlib (Zlib licence) from Debian's zlib1g.
 NOTICE
 note "OCR layer: $(du -sh "$out" | cut -f1) (libraries need up to $newest)"

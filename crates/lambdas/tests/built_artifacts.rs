@@ -100,6 +100,9 @@ async fn the_built_classifier_files_documents_with_the_built_model() {
     );
     let answer = common::invoke(&watch, &event);
     assert_eq!(answer["filed"], 3, "{answer}");
+    let scanned = common::s3_bytes(&s3, &findings, "findings/scanned application.pdf.json").await;
+    let scanned: serde_json::Value = serde_json::from_slice(&scanned).unwrap();
+    assert_eq!(scanned["verdict"], "pii", "{scanned}");
     assert_eq!(
         common::s3_keys(&s3, &pii).await,
         ["application.pdf", "scanned application.pdf"]
