@@ -109,17 +109,7 @@ pub fn scan_copy(pdf: &[u8], style: &ScanStyle, seed: u64) -> Result<Vec<u8>, Er
         });
         kids.push(Object::from(page));
     }
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out)
-        .map_err(|e| Error::Scan(e.to_string()))?;
-    Ok(out)
+    Ok(crate::pdf::finish(doc, pages_id, kids))
 }
 
 fn degrade(grey: Grey, style: &ScanStyle, rng: &mut impl Rng) -> Grey {
