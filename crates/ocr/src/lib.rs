@@ -147,7 +147,9 @@ impl Ocr {
         pages: &[u32],
         deadline: Instant,
     ) -> Vec<Result<OcrPage, Error>> {
-        let document = match render::Document::open(bytes) {
+        let opened = std::panic::catch_unwind(|| render::Document::open(bytes))
+            .unwrap_or_else(|_| Err(Error::Render("the renderer failed on the file".into())));
+        let document = match opened {
             Ok(d) => d,
             Err(e) => return pages.iter().map(|_| Err(e.clone())).collect(),
         };
@@ -184,7 +186,12 @@ impl Ocr {
             )));
         }
         let t = Instant::now();
-        let grey = document.render(number, self.settings.dpi, self.settings.max_pixels)?;
+        // The renderer is young: a page it cannot draw must cost that page, not the
+        // process (and with it the other documents of a batch).
+        let grey = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            document.render(number, self.settings.dpi, self.settings.max_pixels)
+        }))
+        .map_err(|_| Error::Render(format!("the renderer failed on page {number}")))??;
         let render_ms = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
         let tsv = engine.read(&grey.pixels, grey.width, grey.height, grey.dpi)?;
