@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use vigil_core::{DocumentVerdict, Verdict};
 use vigil_documents::{
-    AllowList, Classifier, Limits, ModelFiles, NerMode, NerModel, Ocr, OcrSettings, OcrUse,
-    Ownership, OwnershipModel,
+    AllowList, Classifier, Limits, ModelFiles, NerMode, NerModel, OcrSettings, OcrUse, Ownership,
+    OwnershipModel,
 };
 
 #[derive(Args, Clone)]
@@ -73,13 +73,11 @@ impl OcrArgs {
             dpi: self.ocr_dpi,
             ..OcrSettings::default()
         };
-        match Ocr::open(settings) {
-            Ok(ocr) => OcrUse::On(std::sync::Arc::new(ocr)),
-            Err(e) => {
-                eprintln!("warning: {e}; pages without a text layer will not be read");
-                OcrUse::Unavailable(e.to_string())
-            }
+        let ocr = OcrUse::open(settings);
+        if let OcrUse::Unavailable(why) = &ocr {
+            eprintln!("warning: {why}; pages without a text layer will not be read");
         }
+        ocr
     }
 }
 

@@ -27,6 +27,17 @@ pub enum OcrUse {
     On(Arc<Ocr>),
 }
 
+impl OcrUse {
+    /// Tesseract with `settings`, or why it cannot start: documents with a text layer are
+    /// still read; scans then get an error verdict that says this.
+    pub fn open(settings: vigil_ocr::OcrSettings) -> OcrUse {
+        match Ocr::open(settings) {
+            Ok(ocr) => OcrUse::On(Arc::new(ocr)),
+            Err(e) => OcrUse::Unavailable(e.to_string()),
+        }
+    }
+}
+
 /// What OCR did for one document.
 #[derive(Debug, Default)]
 pub struct Reading {

@@ -165,7 +165,7 @@ impl Engine {
                 )
             )));
         }
-        // Words Tesseract is unsure of still come with their confidence; the caller decides.
+        // Tesseract's diagnostics ("Estimating resolution…") would go to stderr, per page.
         engine.set("debug_file", "/dev/null");
         Ok(engine)
     }

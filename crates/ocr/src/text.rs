@@ -8,6 +8,8 @@
 //! share most of their height are one row, read left to right, as the text layer's
 //! layout does for born-digital pages.
 
+use std::collections::BTreeMap;
+
 /// A Tesseract line must share this much of the smaller height with a row to join it.
 const ROW_OVERLAP: f32 = 0.5;
 
@@ -41,7 +43,7 @@ struct Line {
 
 /// The page text (one row per `\n`) and its words; rows that failed to parse are skipped.
 pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
-    let mut lines: Vec<((u32, u32, u32), Line)> = Vec::new();
+    let mut lines: BTreeMap<(u32, u32, u32), Line> = BTreeMap::new();
     for row in tsv.lines().skip(1) {
         let cells: Vec<&str> = row.splitn(12, '\t').collect();
         if cells.len() < 12 || cells[0] != "5" {
@@ -70,26 +72,18 @@ pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
             width,
             height,
         };
-        let key = (block, par, line);
-        match lines.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, l)) => {
-                l.top = l.top.min(top);
-                l.bottom = l.bottom.max(top + height);
-                l.left = l.left.min(left);
-                l.words.push(word);
-            }
-            None => lines.push((
-                key,
-                Line {
-                    top,
-                    bottom: top + height,
-                    left,
-                    words: vec![word],
-                },
-            )),
-        }
+        let l = lines.entry((block, par, line)).or_insert(Line {
+            top,
+            bottom: top + height,
+            left,
+            words: Vec::new(),
+        });
+        l.top = l.top.min(top);
+        l.bottom = l.bottom.max(top + height);
+        l.left = l.left.min(left);
+        l.words.push(word);
     }
-    let mut lines: Vec<Line> = lines.into_iter().map(|(_, l)| l).collect();
+    let mut lines: Vec<Line> = lines.into_values().collect();
     lines.sort_by_key(|l| (l.top, l.left));
     // Rows: lines that overlap vertically by most of the smaller height.
     let mut rows: Vec<(u32, u32, Vec<Line>)> = Vec::new();

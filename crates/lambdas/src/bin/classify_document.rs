@@ -4,9 +4,7 @@
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use vigil_aws::s3::S3Store;
-use vigil_documents::{
-    AllowList, Classifier, Limits, ModelFiles, NerModel, Ocr, OcrUse, Ownership,
-};
+use vigil_documents::{AllowList, Classifier, Limits, ModelFiles, NerModel, OcrUse, Ownership};
 use vigil_lambdas::documents::{ClassifySettings, Invocation, classify_event, sweep};
 use vigil_lambdas::settings::env_var;
 
@@ -24,21 +22,15 @@ async fn main() -> Result<(), Error> {
     .await?;
     tracing::info!(entries = allow.len(), "allow list loaded");
     let ocr = if settings.ocr {
-        match Ocr::open(settings.ocr_settings.clone()) {
-            Ok(ocr) => {
-                tracing::info!(engine = %ocr.describe(), "OCR ready");
-                OcrUse::On(std::sync::Arc::new(ocr))
-            }
-            Err(e) => {
-                // Documents with a text layer are still filed; scans get an error verdict
-                // that says this.
-                tracing::warn!(error = %e, "OCR unavailable");
-                OcrUse::Unavailable(e.to_string())
-            }
-        }
+        OcrUse::open(settings.ocr_settings.clone())
     } else {
         OcrUse::Off
     };
+    match &ocr {
+        OcrUse::On(ocr) => tracing::info!(engine = %ocr.describe(), "OCR ready"),
+        OcrUse::Unavailable(why) => tracing::warn!(error = %why, "OCR unavailable"),
+        OcrUse::Off => tracing::info!("OCR off"),
+    }
     let classifier = Classifier::new(Some(model), Limits::default())
         .with_mode(settings.mode)
         .with_ownership(Ownership::default().with_allow_list(allow))
