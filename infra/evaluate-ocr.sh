@@ -4,11 +4,16 @@
 #                  author) made by `vigil corpus --scan-copies-of`: every page rendered at
 #                  150-300 dpi, up to 3 degrees of skew, blur, noise, JPEG 40-90; scored
 #                  with the same labels as the originals, side by side with them
+#   presidio scans image-only copies of ../shared/data/presidio-cases (569 one-line pages of
+#                  a peer's recognizer tests: cards, IBANs, IPs, SSNs, phones), scored by
+#                  ../shared/tools/score_presidio_cases.py beside the text layer's score:
+#                  how OCR's misreadings inside identifiers cost, case by case
 #   real-pdfs      ../shared/data/real-pdfs (74 real-world files, 9 of them scans) with OCR
 #                  on, scored by ../shared/tools/eval_real_pdfs.py
 #   speed          wall time per page of `vigil classify` on one core (taskset, one OpenMP
 #                  thread) for the scans and for the originals: the difference is OCR's
-# Settings are chosen on the scans of one seed and reported on every set.
+# Settings are chosen on the presidio scans and reported on every set; the pii-dev
+# scans are the measurement, not the tuning set.
 # Usage: infra/evaluate-ocr.sh [--out DIR] [--seed N] [--languages eng] [--dpi N]
 #        (VIGIL_BIN=path/to/vigil skips the build)
 set -euo pipefail
@@ -75,6 +80,20 @@ text, scans = (t1 - t0) / pages, (t3 - t2) / pages
 print(f"one core, wall time per page: originals {text*1000:.0f} ms, scans {scans*1000:.0f} ms, OCR {(scans-text)*1000:.0f} ms")
 EOF
 sed 's/^/    /' "$out/speed.txt"
+
+presidio="$VIGIL_CACHE/scans/presidio-seed$seed"
+if [ ! -f "$presidio/scan-styles.jsonl" ]; then
+  step "Image-only copies of presidio-cases (seed $seed) into $presidio"
+  mkdir -p "$presidio"
+  "$vigil" corpus --out "$presidio" --seed "$seed" --scan-copies-of "$shared/presidio-cases/pdf"
+fi
+step "presidio-cases: text layer, then scans (OCR)"
+"$vigil" classify --json --ocr off "$shared"/presidio-cases/pdf/*.pdf > "$out/presidio.jsonl" 2>/dev/null || true
+python3 "$tools/score_presidio_cases.py" --quiet "$shared/presidio-cases/cases.jsonl" "$out/presidio.jsonl" > "$out/presidio.txt"
+"$vigil" classify --json --ocr auto "$presidio"/*.pdf > "$out/presidio-scans.jsonl" 2>/dev/null || true
+python3 "$tools/score_presidio_cases.py" "$shared/presidio-cases/cases.jsonl" "$out/presidio-scans.jsonl" > "$out/presidio-scans.txt"
+grep -m1 -i "^overall" "$out/presidio.txt" | sed 's/^/    text layer: /'
+grep -m1 -i "^overall" "$out/presidio-scans.txt" | sed 's/^/    scans:      /'
 
 step "real-pdfs (74 files, OCR on)"
 "$vigil" classify --json --ocr auto "$shared"/real-pdfs/files/*.pdf > "$out/real-pdfs.jsonl" 2>/dev/null || true

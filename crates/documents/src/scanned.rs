@@ -14,6 +14,7 @@ use std::time::Instant;
 use vigil_core::{Detector, DocumentVerdict, Finding, Verdict};
 use vigil_ocr::{Ocr, Word};
 
+use crate::recognizers::{self, THRESHOLD};
 use crate::{Error, Page};
 
 /// Whether, and with what, pages without a text layer are read.
@@ -45,6 +46,9 @@ pub struct Reading {
     pub words: BTreeMap<u32, Vec<Word>>,
     /// Pages without text that OCR did not read, with why.
     pub unread: Vec<(u32, String)>,
+    /// Byte ranges, by page, where letters OCR read inside a value were taken as the
+    /// digits they resemble (see [`read_confusions`]).
+    pub confusions: BTreeMap<u32, Vec<(usize, usize)>>,
     pub ms: f64,
 }
 
@@ -142,6 +146,10 @@ pub fn read_blank_pages(
                     continue;
                 }
                 page.text = read.text;
+                let fixed = read_confusions(&mut page.text);
+                if !fixed.is_empty() {
+                    reading.confusions.insert(*number, fixed);
+                }
                 reading.words.insert(*number, read.words);
             }
             // A blank page (a separator sheet, the back of a form) has nothing to read.
@@ -159,6 +167,33 @@ pub fn read_blank_pages(
         }));
     }
     Ok(reading)
+}
+
+/// Takes OCR's digit-like letters as digits (`4l11` → `4111`, see
+/// `vigil_ocr::confusions`) inside the values that then pass their own rules, where the
+/// text as read found nothing: a card number is taken only if Luhn and the issuer ranges
+/// pass, an IBAN only if its checksum does, and so on. The text keeps its length, so
+/// every word's place in it stays right. Answers the byte ranges changed.
+pub fn read_confusions(text: &mut String) -> Vec<(usize, usize)> {
+    let Some(as_digits) = vigil_ocr::confusions::as_digits(text) else {
+        return Vec::new();
+    };
+    let as_read = recognizers::recognize(text);
+    let mut fixed = Vec::new();
+    for c in recognizers::recognize(&as_digits) {
+        let overlaps_read = as_read
+            .iter()
+            .any(|r| r.start < c.end && c.start < r.end && r.score >= THRESHOLD);
+        if c.score < THRESHOLD || overlaps_read || text[c.start..c.end] == as_digits[c.start..c.end]
+        {
+            continue;
+        }
+        // Both texts hold the same characters at the same places outside the ASCII bytes
+        // changed, so the range is on character boundaries in both.
+        text.replace_range(c.start..c.end, &as_digits[c.start..c.end]);
+        fixed.push((c.start, c.end));
+    }
+    fixed
 }
 
 /// Marks the findings on pages read by OCR and settles what unread pages mean for the
@@ -182,7 +217,13 @@ pub fn account_for(
         ) else {
             continue;
         };
-        mark(finding, &page.text, words);
+        let fixed = reading.confusions.get(&finding.page);
+        mark(
+            finding,
+            &page.text,
+            words,
+            fixed.map_or(&[][..], Vec::as_slice),
+        );
     }
     if !reading.words.is_empty() {
         let read: Vec<String> = reading.words.keys().map(u32::to_string).collect();
@@ -214,7 +255,7 @@ pub fn account_for(
 
 /// `detector: ocr` with the lowest confidence of the words under the value; which part
 /// of the classifier found it goes to the evidence.
-fn mark(finding: &mut Finding, text: &str, words: &[Word]) {
+fn mark(finding: &mut Finding, text: &str, words: &[Word], fixed: &[(usize, usize)]) {
     let found_by = match finding.detector {
         Detector::Recognizer => "the recognizers",
         Detector::Ner => "the model",
@@ -240,6 +281,12 @@ fn mark(finding: &mut Finding, text: &str, words: &[Word]) {
         "read by OCR (word confidence {:.2}); found by {found_by}",
         confidence.unwrap_or(0.0)
     ));
+    if fixed.iter().any(|&(s, e)| s < end && start < e) {
+        finding.evidence.push(
+            "letters OCR read inside the value taken as the digits they resemble; its rules pass"
+                .into(),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -338,6 +385,24 @@ mod tests {
         account_for(&mut personal, &pages, &reading).unwrap();
         assert!(personal.reasons[0].starts_with("page 3 without text not read"));
         assert_eq!(personal.entities[0].detector, Detector::Recognizer);
+    }
+
+    #[test]
+    fn confusable_letters_are_taken_as_digits_only_where_a_value_then_passes() {
+        let mut text =
+            "Card 4l11 1111 1111 1111 in stock: SOS-12 l0 boxes\nSSN O52-4I-3018\n".to_owned();
+        let len = text.len();
+        let fixed = read_confusions(&mut text);
+        assert_eq!(
+            text,
+            "Card 4111 1111 1111 1111 in stock: SOS-12 l0 boxes\nSSN 052-41-3018\n"
+        );
+        assert_eq!(text.len(), len);
+        assert_eq!(fixed.len(), 2);
+        // A Luhn failure stays as read.
+        let mut bad = "Card 4l11 1111 1111 1112\n".to_owned();
+        assert!(read_confusions(&mut bad).is_empty());
+        assert_eq!(bad, "Card 4l11 1111 1111 1112\n");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! words a viewer shows on them.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use vigil_core::{Detector, Verdict};
 use vigil_corpus::scan::{ScanStyle, scan_copy};
@@ -132,6 +132,56 @@ fn pages_past_the_deadline_are_not_read() {
 }
 
 #[test]
+fn a_page_that_outlasts_the_budget_stops_inside_tesseract() {
+    let Some(ocr) = ocr() else {
+        return;
+    };
+    let (scan, _) = scanned_application(13);
+    let far = Instant::now() + Duration::from_secs(60);
+    let full = ocr.read(&scan, &[1], far).remove(0).expect("read in full");
+    // The deadline falls after the page is drawn, early in Tesseract's reading.
+    let deadline = Duration::from_secs_f64(full.render_ms * 1.5 / 1e3);
+    let t = Instant::now();
+    let bounded = ocr.read(&scan, &[1], Instant::now() + deadline);
+    let took = t.elapsed().as_secs_f64() * 1e3;
+    assert!(
+        matches!(bounded[0], Err(vigil_documents::OcrError::TimeBudget)),
+        "{:?}",
+        bounded[0].as_ref().map(|p| p.words.len())
+    );
+    assert!(
+        took < full.render_ms * 1.5 + full.read_ms / 2.0,
+        "Tesseract ran on past its deadline: {took:.0} ms (a full read: {:.0} + {:.0} ms)",
+        full.render_ms,
+        full.read_ms
+    );
+}
+
+#[test]
+fn a_sparse_page_with_sensor_noise_is_read_not_lost_in_specks() {
+    let (Some(ocr), Some(dir)) = (ocr(), vigil_testkit::shared_data("presidio-cases/pdf")) else {
+        return;
+    };
+    // One line on a letter page, scanned at 300 dpi with strong noise: one threshold
+    // for the whole page (Tesseract's default) took the paper's grain for ink and ran
+    // for minutes; the local one reads the line.
+    let bytes = std::fs::read(dir.join("credit_card_004.pdf")).unwrap();
+    let style = ScanStyle {
+        dpi: 300,
+        skew: 1.6,
+        blur: 0.0,
+        noise: 14.0,
+        quality: 84,
+    };
+    let scan = scan_copy(&bytes, &style, 2026).unwrap();
+    let page = ocr
+        .read(&scan, &[1], Instant::now() + Duration::from_secs(20))
+        .remove(0)
+        .expect("read within the budget");
+    assert!(page.text.contains("credit card"), "{}", page.text);
+}
+
+#[test]
 fn real_world_scans_are_read() {
     let (Some(ocr), Some(dir)) = (ocr(), vigil_testkit::shared_data("real-pdfs/files")) else {
         return;
@@ -147,11 +197,7 @@ fn real_world_scans_are_read() {
         ("ocr_skew_scan.pdf", &["LinnSequencer", "MIDI"][..]),
     ] {
         let bytes = std::fs::read(dir.join(name)).unwrap();
-        let pages = ocr.read(
-            &bytes,
-            &[1],
-            Instant::now() + std::time::Duration::from_secs(60),
-        );
+        let pages = ocr.read(&bytes, &[1], Instant::now() + Duration::from_secs(60));
         let page = pages[0].as_ref().unwrap_or_else(|e| panic!("{name}: {e}"));
         for w in words {
             assert!(page.text.contains(w), "{name}: `{w}` not read");

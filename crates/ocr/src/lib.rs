@@ -8,6 +8,7 @@
 //! pages read per document ([`OcrSettings::max_pages`]) and the caller's deadline, checked
 //! before every page.
 
+pub mod confusions;
 pub mod render;
 mod tesseract;
 pub mod text;
@@ -167,7 +168,7 @@ impl Ocr {
                 out.push(Err(Error::TimeBudget));
                 continue;
             }
-            out.push(self.read_page(&document, &mut engine, number));
+            out.push(self.read_page(&document, &mut engine, number, deadline));
         }
         self.give_back(engine);
         out
@@ -178,6 +179,7 @@ impl Ocr {
         document: &render::Document,
         engine: &mut tesseract::Engine,
         number: u32,
+        deadline: Instant,
     ) -> Result<OcrPage, Error> {
         if number == 0 || number as usize > document.pages() {
             return Err(Error::Render(format!(
@@ -194,7 +196,8 @@ impl Ocr {
         .map_err(|_| Error::Render(format!("the renderer failed on page {number}")))??;
         let render_ms = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
-        let tsv = engine.read(&grey.pixels, grey.width, grey.height, grey.dpi)?;
+        let budget = deadline.saturating_duration_since(Instant::now());
+        let tsv = engine.read(&grey.pixels, grey.width, grey.height, grey.dpi, budget)?;
         let (text, words) = text::from_tsv(&tsv);
         let read_ms = t.elapsed().as_secs_f64() * 1e3;
         tracing::debug!(

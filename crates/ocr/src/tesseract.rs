@@ -13,6 +13,7 @@
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use libloading::Library;
 
@@ -34,6 +35,15 @@ type TsvText = unsafe extern "C" fn(*mut c_void, c_int) -> *mut c_char;
 type DeleteText = unsafe extern "C" fn(*mut c_char);
 type Version = unsafe extern "C" fn() -> *const c_char;
 type OmpSetMaxActiveLevels = unsafe extern "C" fn(c_int);
+type MonitorCreate = unsafe extern "C" fn() -> *mut c_void;
+type MonitorDelete = unsafe extern "C" fn(*mut c_void);
+type MonitorSetDeadline = unsafe extern "C" fn(*mut c_void, c_int);
+
+/// Tesseract's `thresholding_method`: 2 is Sauvola's local threshold. The default, Otsu's
+/// one threshold for the page, splits the paper's own grain when a page is almost all
+/// paper: a one-line scan with sensor noise became millions of specks and took over two
+/// minutes (Sauvola: 0.8 s, the line read right). See docs/ocr.md.
+const SAUVOLA: &str = "2";
 
 /// The loaded library and the functions taken from it.
 pub struct Library5 {
@@ -49,6 +59,9 @@ pub struct Library5 {
     recognize: Recognize,
     tsv_text: TsvText,
     delete_text: DeleteText,
+    monitor_create: MonitorCreate,
+    monitor_delete: MonitorDelete,
+    monitor_set_deadline: MonitorSetDeadline,
     pub version: String,
 }
 
@@ -112,6 +125,9 @@ impl Library5 {
                 recognize: symbol!(b"TessBaseAPIRecognize\0"),
                 tsv_text: symbol!(b"TessBaseAPIGetTsvText\0"),
                 delete_text: symbol!(b"TessDeleteText\0"),
+                monitor_create: symbol!(b"TessMonitorCreate\0"),
+                monitor_delete: symbol!(b"TessMonitorDelete\0"),
+                monitor_set_deadline: symbol!(b"TessMonitorSetDeadlineMSecs\0"),
                 version,
                 _library: library,
             })
@@ -167,6 +183,7 @@ impl Engine {
         }
         // Tesseract's diagnostics ("Estimating resolution…") would go to stderr, per page.
         engine.set("debug_file", "/dev/null");
+        engine.set("thresholding_method", SAUVOLA);
         Ok(engine)
     }
 
@@ -178,13 +195,16 @@ impl Engine {
     }
 
     /// Reads an 8-bit grey image (`width` × `height`, rows packed) scanned at `dpi`, and
-    /// answers Tesseract's TSV: one row per block, paragraph, line and word.
+    /// answers Tesseract's TSV: one row per block, paragraph, line and word. Tesseract
+    /// stops recognising words after `budget` (its own deadline, checked between words);
+    /// then the page is [`Error::TimeBudget`].
     pub fn read(
         &mut self,
         pixels: &[u8],
         width: u32,
         height: u32,
         dpi: u32,
+        budget: Duration,
     ) -> Result<String, Error> {
         let (w, h) = (width as usize, height as usize);
         if pixels.len() != w * h || w == 0 || h == 0 {
@@ -198,12 +218,19 @@ impl Engine {
             c_int::try_from(width).map_err(|_| Error::Render("too wide".into()))?,
             c_int::try_from(height).map_err(|_| Error::Render("too tall".into()))?,
         );
+        let started = Instant::now();
+        let monitor = Monitor::new(&self.library, budget)?;
         // SAFETY: live handle; `pixels` holds width×height bytes (checked above) and
-        // stays borrowed until the TSV is read, after which Tesseract no longer needs it.
+        // stays borrowed until the TSV is read, after which Tesseract no longer needs it;
+        // the monitor lives until the end of this function.
         unsafe {
             (self.library.set_image)(self.handle, pixels.as_ptr(), wi, hi, 1, wi);
             (self.library.set_resolution)(self.handle, dpi as c_int);
-            if (self.library.recognize)(self.handle, std::ptr::null_mut()) != 0 {
+            let failed = (self.library.recognize)(self.handle, monitor.0) != 0;
+            if started.elapsed() >= budget {
+                return Err(Error::TimeBudget);
+            }
+            if failed {
                 return Err(Error::Unreadable(
                     "Tesseract could not recognise the page".into(),
                 ));
@@ -216,6 +243,32 @@ impl Engine {
             (self.library.delete_text)(text);
             Ok(tsv)
         }
+    }
+}
+
+/// Tesseract's progress monitor, here only for its deadline.
+struct Monitor<'a>(*mut c_void, &'a Library5);
+
+impl<'a> Monitor<'a> {
+    fn new(library: &'a Library5, budget: Duration) -> Result<Self, Error> {
+        // SAFETY: `TessMonitorCreate` returns a new monitor or null; null is checked.
+        let handle = unsafe { (library.monitor_create)() };
+        if handle.is_null() {
+            return Err(Error::Library("TessMonitorCreate returned nothing".into()));
+        }
+        let ms = c_int::try_from(budget.as_millis())
+            .unwrap_or(c_int::MAX)
+            .max(1);
+        // SAFETY: live monitor; the deadline counts from now.
+        unsafe { (library.monitor_set_deadline)(handle, ms) };
+        Ok(Monitor(handle, library))
+    }
+}
+
+impl Drop for Monitor<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the monitor is live, no longer used by Tesseract, and dropped once.
+        unsafe { (self.1.monitor_delete)(self.0) }
     }
 }
 
