@@ -112,8 +112,9 @@ pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
         for line in members {
             let mut line_words = line.words;
             line_words.sort_by_key(|w| w.left);
-            for w in line_words {
-                if !first && !joins(&text, &w.text) {
+            for (i, w) in line_words.iter().enumerate() {
+                let after = line_words.get(i + 1).map(|n| n.text.as_str());
+                if !first && !joins(&text, &w.text, after) {
                     text.push(' ');
                 }
                 first = false;
@@ -133,12 +134,15 @@ pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
 }
 
 /// Whether `next` continues the word `text` ends with: Tesseract often splits an e-mail
-/// address at its `@` (`jane@ example.com`, the `@` glyph is wide and spaced), and an
-/// address with a space in it is no address to the recognizers.
-fn joins(text: &str, next: &str) -> bool {
+/// address at its `@` (`jane@ example.com`, `jane @ example.com`: the `@` glyph is wide
+/// and spaced), and an address with a space in it is no address to the recognizers.
+/// `after` is the word after `next`, which tells an address's lone `@` from `write @ us`.
+fn joins(text: &str, next: &str, after: Option<&str>) -> bool {
     let before = text.rsplit([' ', '\n']).next().unwrap_or("");
+    let local_part = !before.is_empty() && !before.ends_with(':');
     (before.ends_with('@') && before.len() > 1 && next.contains('.'))
-        || (next.starts_with('@') && next.len() > 1 && !before.is_empty() && !before.ends_with(':'))
+        || (next.starts_with('@') && next.len() > 1 && local_part)
+        || (next == "@" && local_part && after.is_some_and(|a| a.contains('.')))
 }
 
 #[cfg(test)]
@@ -181,13 +185,16 @@ mod tests {
             word(1, 1, 1, 100, 100, 96.0, "Email:"),
             word(1, 1, 2, 200, 100, 91.0, "jane.doe@"),
             word(1, 1, 3, 330, 100, 93.0, "gmail.com"),
+            word(1, 1, 4, 500, 100, 96.0, "bob"),
+            word(1, 1, 5, 560, 100, 96.0, "@"),
+            word(1, 1, 6, 600, 100, 96.0, "bank.com"),
             word(1, 2, 1, 100, 200, 96.0, "Write"),
             word(1, 2, 2, 200, 200, 96.0, "@"),
             word(1, 2, 3, 300, 200, 96.0, "us"),
         ]
         .join("\n");
         let (text, words) = from_tsv(&tsv);
-        assert_eq!(text, "Email: jane.doe@gmail.com\nWrite @ us\n");
+        assert_eq!(text, "Email: jane.doe@gmail.com bob@bank.com\nWrite @ us\n");
         assert_eq!(&text[words[2].start..words[2].end], "gmail.com");
     }
 
