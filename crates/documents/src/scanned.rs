@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use vigil_core::{Detector, DocumentVerdict, Finding, Verdict};
+use vigil_core::{Detector, DocumentVerdict, EntityKind, Finding, Verdict};
 use vigil_ocr::{Ocr, Word};
 
 use crate::recognizers::{self, THRESHOLD};
@@ -46,8 +46,8 @@ pub struct Reading {
     pub words: BTreeMap<u32, Vec<Word>>,
     /// Pages without text that OCR did not read, with why.
     pub unread: Vec<(u32, String)>,
-    /// Byte ranges, by page, where letters OCR read inside a value were taken as the
-    /// digits they resemble (see [`read_confusions`]).
+    /// Byte ranges, by page, where OCR's misreadings inside a value were undone (see
+    /// [`read_misreadings`]).
     pub confusions: BTreeMap<u32, Vec<(usize, usize)>>,
     pub ms: f64,
 }
@@ -146,11 +146,12 @@ pub fn read_blank_pages(
                     continue;
                 }
                 page.text = read.text;
-                let fixed = read_confusions(&mut page.text);
+                let mut words = read.words;
+                let fixed = read_misreadings(&mut page.text, &mut words);
                 if !fixed.is_empty() {
                     reading.confusions.insert(*number, fixed);
                 }
-                reading.words.insert(*number, read.words);
+                reading.words.insert(*number, words);
             }
             // A blank page (a separator sheet, the back of a form) has nothing to read.
             Ok(_) => {}
@@ -169,31 +170,69 @@ pub fn read_blank_pages(
     Ok(reading)
 }
 
-/// Takes OCR's digit-like letters as digits (`4l11` → `4111`, see
-/// `vigil_ocr::confusions`) inside the values that then pass their own rules, where the
-/// text as read found nothing: a card number is taken only if Luhn and the issuer ranges
-/// pass, an IBAN only if its checksum does, and so on. The text keeps its length, so
-/// every word's place in it stays right. Answers the byte ranges changed.
-pub fn read_confusions(text: &mut String) -> Vec<(usize, usize)> {
-    let Some(as_digits) = vigil_ocr::confusions::as_digits(text) else {
+/// Undoes OCR's regular misreadings inside identifiers (`4l11` → `4111`, a space after
+/// a narrow `1` inside digits, `1S14` → `IS14` in an IBAN; see `vigil_ocr::confusions`)
+/// where the value then passes its own rules and the text as read found nothing there: a
+/// card number is taken only if Luhn and the issuer ranges pass, an IBAN only if its
+/// checksum does, and so on. `words` are moved with the text. Answers the byte ranges
+/// changed, in the new text.
+pub fn read_misreadings(text: &mut String, words: &mut [Word]) -> Vec<(usize, usize)> {
+    let alternatives = vigil_ocr::confusions::alternatives(text);
+    if alternatives.is_empty() {
         return Vec::new();
-    };
+    }
     let as_read = recognizers::recognize(text);
-    let mut fixed = Vec::new();
-    for c in recognizers::recognize(&as_digits) {
-        let overlaps_read = as_read
-            .iter()
-            .any(|r| r.start < c.end && c.start < r.end && r.score >= THRESHOLD);
-        if c.score < THRESHOLD || overlaps_read || text[c.start..c.end] == as_digits[c.start..c.end]
-        {
-            continue;
+    // (original range, replacement), from every reading; the first taken wins a place.
+    let mut fixes: Vec<(usize, usize, String)> = Vec::new();
+    for reading in &alternatives {
+        for c in recognizers::recognize(&reading.text) {
+            if c.score < THRESHOLD || (reading.for_ibans && c.kind != EntityKind::Iban) {
+                continue;
+            }
+            let (start, end) = reading.original_range(c.start, c.end);
+            let value = &reading.text[c.start..c.end];
+            let taken = as_read
+                .iter()
+                .filter(|r| r.score >= THRESHOLD)
+                .map(|r| (r.start, r.end))
+                .chain(fixes.iter().map(|f| (f.0, f.1)))
+                .any(|(s, e)| s < end && start < e);
+            if taken || text[start..end] == *value {
+                continue;
+            }
+            fixes.push((start, end, value.to_owned()));
         }
-        // Both texts hold the same characters at the same places outside the ASCII bytes
-        // changed, so the range is on character boundaries in both.
-        text.replace_range(c.start..c.end, &as_digits[c.start..c.end]);
-        fixed.push((c.start, c.end));
+    }
+    // Last first: a fix never moves the ones before it.
+    fixes.sort_by_key(|f| std::cmp::Reverse(f.0));
+    let mut fixed = Vec::with_capacity(fixes.len());
+    for (start, end, value) in fixes {
+        let shrink = (end - start) - value.len();
+        // Readings only replace ASCII bytes or drop them, so `start..end` is on character
+        // boundaries, and the value is never longer than what it replaces.
+        text.replace_range(start..end, &value);
+        for w in words.iter_mut() {
+            w.start = moved(w.start, start, end, shrink);
+            w.end = moved(w.end, start, end, shrink);
+        }
+        for (s, e) in &mut fixed {
+            *s -= shrink;
+            *e -= shrink;
+        }
+        fixed.push((start, start + value.len()));
     }
     fixed
+}
+
+/// Where a byte offset goes when `start..end` shrinks by `shrink` bytes.
+fn moved(at: usize, start: usize, end: usize, shrink: usize) -> usize {
+    if at <= start {
+        at
+    } else if at >= end {
+        at - shrink
+    } else {
+        at.min(end - shrink)
+    }
 }
 
 /// Marks the findings on pages read by OCR and settles what unread pages mean for the
@@ -283,7 +322,7 @@ fn mark(finding: &mut Finding, text: &str, words: &[Word], fixed: &[(usize, usiz
     ));
     if fixed.iter().any(|&(s, e)| s < end && start < e) {
         finding.evidence.push(
-            "letters OCR read inside the value taken as the digits they resemble; its rules pass"
+            "OCR's misreadings inside the value undone (letters for digits, a space after a 1); its rules pass"
                 .into(),
         );
     }
@@ -388,20 +427,27 @@ mod tests {
     }
 
     #[test]
-    fn confusable_letters_are_taken_as_digits_only_where_a_value_then_passes() {
-        let mut text =
-            "Card 4l11 1111 1111 1111 in stock: SOS-12 l0 boxes\nSSN O52-4I-3018\n".to_owned();
-        let len = text.len();
-        let fixed = read_confusions(&mut text);
+    fn misreadings_are_undone_only_where_a_value_then_passes() {
+        let mut text = "Card 4l11 1111 1111 1111 in stock: SOS-12 l0 boxes\n\
+                        SSN O52-4I-3018 IBAN AL4721211 0090000000235698741 end\n"
+            .to_owned();
+        let at = |t: &str, w: &str| t.find(w).unwrap();
+        let end = at(&text, "end");
+        let mut words = vec![word(end, end + 3, 0.9)];
+        let fixed = read_misreadings(&mut text, &mut words);
         assert_eq!(
             text,
-            "Card 4111 1111 1111 1111 in stock: SOS-12 l0 boxes\nSSN 052-41-3018\n"
+            "Card 4111 1111 1111 1111 in stock: SOS-12 l0 boxes\n\
+             SSN 052-41-3018 IBAN AL47212110090000000235698741 end\n"
         );
-        assert_eq!(text.len(), len);
-        assert_eq!(fixed.len(), 2);
+        assert_eq!(fixed.len(), 3);
+        assert_eq!(&text[words[0].start..words[0].end], "end");
+        for (s, e) in fixed {
+            assert!(text[s..e].ends_with(['1', '8']), "{}", &text[s..e]);
+        }
         // A Luhn failure stays as read.
         let mut bad = "Card 4l11 1111 1111 1112\n".to_owned();
-        assert!(read_confusions(&mut bad).is_empty());
+        assert!(read_misreadings(&mut bad, &mut []).is_empty());
         assert_eq!(bad, "Card 4l11 1111 1111 1112\n");
     }
 
