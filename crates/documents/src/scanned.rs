@@ -322,7 +322,7 @@ fn mark(finding: &mut Finding, text: &str, words: &[Word], fixed: &[(usize, usiz
     ));
     if fixed.iter().any(|&(s, e)| s < end && start < e) {
         finding.evidence.push(
-            "OCR's misreadings inside the value undone (letters for digits, a space after a 1); its rules pass"
+            "OCR's misreadings inside the value undone (letters for digits, a space after a 1, digits in an IBAN's country code); its rules pass"
                 .into(),
         );
     }
