@@ -181,6 +181,140 @@ fn a_sparse_page_with_sensor_noise_is_read_not_lost_in_specks() {
     assert!(page.text.contains("credit card"), "{}", page.text);
 }
 
+/// A statement's first page: a large letterhead beside small contact lines, the
+/// customer's address beside boxed key values, and a ruled table of amounts.
+fn statement_page() -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font = |base: &str| {
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => base.to_owned() }
+    };
+    let resources = dictionary! { "Font" => dictionary! {
+        "F1" => doc.add_object(font("Helvetica")), "F2" => doc.add_object(font("Helvetica-Bold")),
+    } };
+    let mut ops = vec![Operation::new("w", vec![0.7.into()])];
+    // (x, y from the top, size, text), as laid out on the page.
+    let mut texts: Vec<(f32, f32, f32, String)> = vec![
+        (
+            50.0,
+            60.0,
+            8.0,
+            "Harbor Lending Group | Loan 7712004519".into(),
+        ),
+        (50.0, 100.0, 20.0, "Harbor Lending".into()),
+        (50.0, 126.0, 20.0, "Group".into()),
+        (400.0, 95.0, 11.0, "Tel 913-418-2139".into()),
+        (400.0, 112.0, 11.0, "Toll-free 1-877-640-3433".into()),
+        (50.0, 150.0, 11.0, "1336 Michelle Cove, Ste. 1506,".into()),
+        (50.0, 215.0, 12.0, "Mortgage Statement".into()),
+        (50.0, 232.0, 11.0, "Taylor Cruz".into()),
+        (50.0, 247.0, 11.0, "87605 Smith Canyon Apt. 686".into()),
+        (50.0, 262.0, 11.0, "Lake Evelyn, MT 59566".into()),
+    ];
+    let boxed = [
+        ("Statement Date", "06/05/2024"),
+        ("Loan Number", "7712004519"),
+    ];
+    for (i, (label, value)) in boxed.iter().enumerate() {
+        let top = 220.0 + 34.0 * i as f32;
+        ops.push(Operation::new(
+            "re",
+            vec![
+                355.into(),
+                (792.0 - top - 34.0).into(),
+                205.into(),
+                34.into(),
+            ],
+        ));
+        texts.push((360.0, top + 12.0, 8.0, (*label).into()));
+        texts.push((360.0, top + 28.0, 11.0, (*value).into()));
+    }
+    let table = [
+        ("Description", "Amount"),
+        ("Principal", "$943.01"),
+        ("Interest", "$2,065.70"),
+        ("Escrow (for Taxes and Insurance)", "$536.15"),
+        ("Total Payment Amount", "$3,544.86"),
+    ];
+    for (i, (item, amount)) in table.iter().enumerate() {
+        let top = 420.0 + 20.0 * i as f32;
+        ops.push(Operation::new(
+            "re",
+            vec![
+                45.into(),
+                (792.0 - top - 20.0).into(),
+                515.into(),
+                20.into(),
+            ],
+        ));
+        ops.push(Operation::new("m", vec![470.into(), (792.0 - top).into()]));
+        ops.push(Operation::new(
+            "l",
+            vec![470.into(), (792.0 - top - 20.0).into()],
+        ));
+        texts.push((50.0, top + 15.0, 11.0, (*item).into()));
+        texts.push((480.0, top + 15.0, 11.0, (*amount).into()));
+    }
+    ops.push(Operation::new("S", vec![]));
+    for (x, top, size, text) in texts {
+        let font = if size >= 20.0 { "F2" } else { "F1" };
+        ops.push(Operation::new("BT", vec![]));
+        ops.push(Operation::new("Tf", vec![font.into(), size.into()]));
+        ops.push(Operation::new("Td", vec![x.into(), (792.0 - top).into()]));
+        ops.push(Operation::new("Tj", vec![Object::string_literal(text)]));
+        ops.push(Operation::new("ET", vec![]));
+    }
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        Content { operations: ops }.encode().unwrap(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content, "Resources" => resources,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+    });
+    vigil_corpus::pdf::finish(doc, pages_id, vec![page.into()])
+}
+
+#[test]
+fn every_column_box_and_table_cell_of_a_statement_is_read() {
+    let Some(ocr) = ocr() else {
+        return;
+    };
+    let style = ScanStyle {
+        dpi: 300,
+        skew: 0.0,
+        blur: 0.0,
+        noise: 0.0,
+        quality: 90,
+    };
+    let scan = scan_copy(&statement_page(), &style, 3).unwrap();
+    let page = ocr
+        .read(&scan, &[1], Instant::now() + Duration::from_secs(60))
+        .remove(0)
+        .expect("read");
+    // Read as one uniform block of text (the C API's default layout), the ruled table's
+    // first rows were never read.
+    for words in [
+        "Harbor Lending",
+        "Tel 913-418-2139",
+        "87605 Smith Canyon Apt. 686",
+        "Lake Evelyn, MT 59566",
+        "06/05/2024",
+        "Description Amount",
+        "Principal $943.01",
+        "Interest $2,065.70",
+        "Total Payment Amount $3,544.86",
+    ] {
+        assert!(
+            page.text.contains(words),
+            "`{words}` not read:\n{}",
+            page.text
+        );
+    }
+}
+
 #[test]
 fn real_world_scans_are_read() {
     let (Some(ocr), Some(dir)) = (ocr(), vigil_testkit::shared_data("real-pdfs/files")) else {
