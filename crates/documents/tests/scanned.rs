@@ -181,6 +181,30 @@ fn a_sparse_page_with_sensor_noise_is_read_not_lost_in_specks() {
     assert!(page.text.contains("credit card"), "{}", page.text);
 }
 
+#[test]
+fn a_lone_askew_line_the_layout_analysis_misses_is_still_read() {
+    let (Some(ocr), Some(dir)) = (ocr(), vigil_testkit::shared_data("presidio-cases/pdf")) else {
+        return;
+    };
+    // One long line, almost three degrees askew, with noise (the copy that `vigil corpus
+    // --seed 2026 --scan-copies-of` makes of it): Tesseract's automatic layout finds no
+    // text on the page; read as one block, the line is there.
+    let bytes = std::fs::read(dir.join("phone_022.pdf")).unwrap();
+    let style = ScanStyle {
+        dpi: 300,
+        skew: -2.820_581_7,
+        blur: 0.6,
+        noise: 8.0,
+        quality: 73,
+    };
+    let scan = scan_copy(&bytes, &style, 2573).unwrap();
+    let page = ocr
+        .read(&scan, &[1], Instant::now() + Duration::from_secs(60))
+        .remove(0)
+        .expect("read");
+    assert!(page.text.contains("international"), "{}", page.text);
+}
+
 /// A statement's first page: a large letterhead beside small contact lines, the
 /// customer's address beside boxed key values, and a ruled table of amounts.
 fn statement_page() -> Vec<u8> {

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use tesseract::Layout;
 pub use text::Word;
 
 /// The one error type of `vigil-ocr`. Messages never hold a page's text.
@@ -196,9 +197,24 @@ impl Ocr {
         .map_err(|_| Error::Render(format!("the renderer failed on page {number}")))??;
         let render_ms = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
-        let budget = deadline.saturating_duration_since(Instant::now());
-        let tsv = engine.read(&grey.pixels, grey.width, grey.height, grey.dpi, budget)?;
-        let (text, words) = text::from_tsv(&tsv);
+        let mut read = |layout| {
+            let budget = deadline.saturating_duration_since(Instant::now());
+            let tsv = engine.read(
+                &grey.pixels,
+                grey.width,
+                grey.height,
+                grey.dpi,
+                layout,
+                budget,
+            )?;
+            Ok::<_, Error>(text::from_tsv(&tsv))
+        };
+        let (mut text, mut words) = read(Layout::Automatic)?;
+        if words.is_empty() {
+            // The layout analysis can take a lone askew line for a picture; read as one
+            // block, it is text. A page that is blank both ways costs a second read.
+            (text, words) = read(Layout::SingleBlock)?;
+        }
         let read_ms = t.elapsed().as_secs_f64() * 1e3;
         tracing::debug!(
             page = number,

@@ -45,12 +45,28 @@ type MonitorSetDeadline = unsafe extern "C" fn(*mut c_void, c_int);
 /// minutes (Sauvola: 0.8 s, the line read right). See docs/ocr.md.
 const SAUVOLA: &str = "2";
 
-/// Tesseract's `tessedit_pageseg_mode`: 3 is its automatic page layout (columns, blocks,
-/// table cells found first), what the `tesseract` command and Presidio's OCR use. The C
-/// API's own default is 6, one uniform block of text: on a statement with a large
-/// letterhead beside small print and values in boxed cells, whole rows were never read
-/// (the customer's address, the dates and amounts in the boxes). See docs/ocr.md.
-const AUTOMATIC_LAYOUT: &str = "3";
+/// How Tesseract finds the text on a page (its `tessedit_pageseg_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Its automatic page layout (3): columns, blocks and table cells found first. What
+    /// the `tesseract` command and Presidio's OCR use. The C API's own default is one
+    /// uniform block: on a statement with a large letterhead beside small print and
+    /// values in ruled cells, whole rows were never read. See docs/ocr.md.
+    Automatic,
+    /// The page as one uniform block of text (6). Where the automatic layout finds no
+    /// text at all (a single long line a few degrees askew, taken for a picture), this
+    /// still reads it.
+    SingleBlock,
+}
+
+impl Layout {
+    fn mode(self) -> &'static str {
+        match self {
+            Layout::Automatic => "3",
+            Layout::SingleBlock => "6",
+        }
+    }
+}
 
 /// The loaded library and the functions taken from it.
 pub struct Library5 {
@@ -191,7 +207,6 @@ impl Engine {
         // Tesseract's diagnostics ("Estimating resolution…") would go to stderr, per page.
         engine.set("debug_file", "/dev/null");
         engine.set("thresholding_method", SAUVOLA);
-        engine.set("tessedit_pageseg_mode", AUTOMATIC_LAYOUT);
         Ok(engine)
     }
 
@@ -212,6 +227,7 @@ impl Engine {
         width: u32,
         height: u32,
         dpi: u32,
+        layout: Layout,
         budget: Duration,
     ) -> Result<String, Error> {
         let (w, h) = (width as usize, height as usize);
@@ -226,6 +242,7 @@ impl Engine {
             c_int::try_from(width).map_err(|_| Error::Render("too wide".into()))?,
             c_int::try_from(height).map_err(|_| Error::Render("too tall".into()))?,
         );
+        self.set("tessedit_pageseg_mode", layout.mode());
         let started = Instant::now();
         let monitor = Monitor::new(&self.library, budget)?;
         // SAFETY: live handle; `pixels` holds width×height bytes (checked above) and
