@@ -9,7 +9,6 @@
 //! before every page.
 
 pub mod confusions;
-mod coverage;
 pub mod render;
 mod tesseract;
 pub mod text;
@@ -200,33 +199,27 @@ impl Ocr {
         let t = Instant::now();
         let mut read = |layout| {
             let budget = deadline.saturating_duration_since(Instant::now());
-            engine.read(
+            let tsv = engine.read(
                 &grey.pixels,
                 grey.width,
                 grey.height,
                 grey.dpi,
                 layout,
                 budget,
-            )
+            )?;
+            Ok::<_, Error>(text::from_tsv(&tsv))
         };
-        let mut tsv = read(Layout::Automatic)?;
-        let (mut text, mut words) = text::from_tsv(&tsv);
-        // The automatic layout can take a region of print for a picture (a lone askew
-        // line, a résumé's heading): where ink has no word, the reading as one block is
-        // asked, and only its words there are taken. Pages it read whole cost nothing more.
-        let bands =
-            coverage::uncovered_bands(&grey.pixels, grey.width, grey.height, grey.dpi, &words);
-        if !bands.is_empty() {
-            let block = read(Layout::SingleBlock)?;
-            tsv.push_str(&text::rows_in_bands(&block, &bands));
-            (text, words) = text::from_tsv(&tsv);
+        let (mut text, mut words) = read(Layout::Automatic)?;
+        if words.is_empty() {
+            // The layout analysis can take a lone askew line for a picture; read as one
+            // block, it is text. A page that is blank both ways costs a second read.
+            (text, words) = read(Layout::SingleBlock)?;
         }
         let read_ms = t.elapsed().as_secs_f64() * 1e3;
         tracing::debug!(
             page = number,
             dpi = grey.dpi,
             words = words.len(),
-            bands_read_again = bands.len(),
             render_ms,
             read_ms,
             "page read by OCR"

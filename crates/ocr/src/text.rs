@@ -133,34 +133,6 @@ pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
     (text, words)
 }
 
-/// Block numbers of words taken from a second reading start here, so that its lines are
-/// never taken for the first reading's.
-const SECOND_READING_BLOCKS: u32 = 1_000_000;
-
-/// The word rows of a second reading's TSV whose box centre lies in one of `bands` (pixel
-/// rows `top..bottom`), renumbered to follow the first reading's blocks: appended to the
-/// first reading's TSV, [`from_tsv`] puts them into rows with the rest.
-pub fn rows_in_bands(tsv: &str, bands: &[(u32, u32)]) -> String {
-    let mut out = String::new();
-    for row in tsv.lines().skip(1) {
-        let mut cells: Vec<String> = row.splitn(12, '\t').map(str::to_owned).collect();
-        if cells.len() < 12 || cells[0] != "5" {
-            continue;
-        }
-        let num = |i: usize| cells[i].trim().parse::<u32>().ok();
-        let (Some(block), Some(top), Some(height)) = (num(2), num(7), num(9)) else {
-            continue;
-        };
-        let centre = top + height / 2;
-        if bands.iter().any(|&(t, b)| centre >= t && centre < b) {
-            cells[2] = (block + SECOND_READING_BLOCKS).to_string();
-            out.push('\n');
-            out.push_str(&cells.join("\t"));
-        }
-    }
-    out
-}
-
 /// Whether `next` continues the word `text` ends with: Tesseract often splits an e-mail
 /// address at its `@` (`jane@ example.com`, `jane @ example.com`: the `@` glyph is wide
 /// and spaced), and an address with a space in it is no address to the recognizers.
@@ -224,22 +196,6 @@ mod tests {
         let (text, words) = from_tsv(&tsv);
         assert_eq!(text, "Email: jane.doe@gmail.com bob@bank.com\nWrite @ us\n");
         assert_eq!(&text[words[2].start..words[2].end], "gmail.com");
-    }
-
-    #[test]
-    fn words_of_a_second_reading_join_the_rows_of_the_first_where_it_read_nothing() {
-        let first = [HEADER.to_owned(), word(1, 1, 1, 100, 100, 96.0, "Summary")].join("\n");
-        let second = [
-            HEADER.to_owned(),
-            word(1, 1, 1, 100, 40, 90.0, "Anna"),
-            word(1, 1, 2, 200, 41, 90.0, "Rice"),
-            word(1, 2, 1, 100, 100, 90.0, "Sumary"),
-        ]
-        .join("\n");
-        let extra = rows_in_bands(&second, &[(30, 80)]);
-        let (text, words) = from_tsv(&format!("{first}{extra}"));
-        assert_eq!(text, "Anna Rice\nSummary\n");
-        assert_eq!(words.len(), 3);
     }
 
     #[test]
