@@ -9,6 +9,7 @@
 //! before every page.
 
 pub mod confusions;
+mod leptonica;
 pub mod render;
 mod tesseract;
 pub mod text;
@@ -197,16 +198,20 @@ impl Ocr {
         .map_err(|_| Error::Render(format!("the renderer failed on page {number}")))??;
         let render_ms = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
+        let image = self
+            .library
+            .leptonica
+            .grey(&grey.pixels, grey.width, grey.height)?;
+        // Askew pages are turned upright first: Tesseract's page layout leaves whole
+        // paragraphs of an askew page unread (see the leptonica module).
+        let turned = image.upright();
+        let (image, skew) = match &turned {
+            Some((upright, skew)) => (upright, skew.degrees),
+            None => (&image, 0.0),
+        };
         let mut read = |layout| {
             let budget = deadline.saturating_duration_since(Instant::now());
-            let tsv = engine.read(
-                &grey.pixels,
-                grey.width,
-                grey.height,
-                grey.dpi,
-                layout,
-                budget,
-            )?;
+            let tsv = engine.read(image, grey.dpi, layout, budget)?;
             Ok::<_, Error>(text::from_tsv(&tsv))
         };
         let (mut text, mut words) = read(Layout::Automatic)?;
@@ -219,6 +224,7 @@ impl Ocr {
         tracing::debug!(
             page = number,
             dpi = grey.dpi,
+            skew_degrees = skew,
             words = words.len(),
             render_ms,
             read_ms,

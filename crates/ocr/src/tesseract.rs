@@ -7,8 +7,9 @@
 //! still reads every page that has a text layer. The Rust bindings on crates.io
 //! (`tesseract-sys`, `leptess`) link at build time, so they could not do this.
 //!
-//! Only the stable C API is used: create, init, set image and resolution, recognize,
-//! the TSV result (one row per word with its box and confidence), end, delete.
+//! Only the stable C API is used: create, init, set image (a Leptonica `PIX`, see
+//! [`crate::leptonica`]) and resolution, recognize, the TSV result (one row per word with
+//! its box and confidence), end, delete.
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::path::Path;
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use libloading::Library;
 
 use crate::Error;
+use crate::leptonica::{Image, Leptonica, Pix};
 
 /// Library names tried in order when no path is given (Debian and Amazon Linux name the
 /// 5.x library `libtesseract.so.5`).
@@ -27,7 +29,7 @@ type Create = unsafe extern "C" fn() -> *mut c_void;
 type Delete = unsafe extern "C" fn(*mut c_void);
 type End = unsafe extern "C" fn(*mut c_void);
 type Init3 = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> c_int;
-type SetImage = unsafe extern "C" fn(*mut c_void, *const u8, c_int, c_int, c_int, c_int);
+type SetImage2 = unsafe extern "C" fn(*mut c_void, *mut Pix);
 type SetResolution = unsafe extern "C" fn(*mut c_void, c_int);
 type SetVariable = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> c_int;
 type Recognize = unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int;
@@ -76,7 +78,7 @@ pub struct Library5 {
     delete: Delete,
     end: End,
     init3: Init3,
-    set_image: SetImage,
+    set_image: SetImage2,
     set_resolution: SetResolution,
     set_variable: SetVariable,
     recognize: Recognize,
@@ -85,6 +87,7 @@ pub struct Library5 {
     monitor_create: MonitorCreate,
     monitor_delete: MonitorDelete,
     monitor_set_deadline: MonitorSetDeadline,
+    pub leptonica: Leptonica,
     pub version: String,
 }
 
@@ -142,7 +145,7 @@ impl Library5 {
                 delete: symbol!(b"TessBaseAPIDelete\0"),
                 end: symbol!(b"TessBaseAPIEnd\0"),
                 init3: symbol!(b"TessBaseAPIInit3\0"),
-                set_image: symbol!(b"TessBaseAPISetImage\0"),
+                set_image: symbol!(b"TessBaseAPISetImage2\0"),
                 set_resolution: symbol!(b"TessBaseAPISetSourceResolution\0"),
                 set_variable: symbol!(b"TessBaseAPISetVariable\0"),
                 recognize: symbol!(b"TessBaseAPIRecognize\0"),
@@ -151,6 +154,7 @@ impl Library5 {
                 monitor_create: symbol!(b"TessMonitorCreate\0"),
                 monitor_delete: symbol!(b"TessMonitorDelete\0"),
                 monitor_set_deadline: symbol!(b"TessMonitorSetDeadlineMSecs\0"),
+                leptonica: Leptonica::load(&library)?,
                 version,
                 _library: library,
             })
@@ -217,39 +221,23 @@ impl Engine {
         }
     }
 
-    /// Reads an 8-bit grey image (`width` × `height`, rows packed) scanned at `dpi`, and
-    /// answers Tesseract's TSV: one row per block, paragraph, line and word. Tesseract
-    /// stops recognising words after `budget` (its own deadline, checked between words);
-    /// then the page is [`Error::TimeBudget`].
+    /// Reads `image`, scanned at `dpi`, and answers Tesseract's TSV: one row per block,
+    /// paragraph, line and word. Tesseract stops recognising words after `budget` (its
+    /// own deadline, checked between words); then the page is [`Error::TimeBudget`].
     pub fn read(
         &mut self,
-        pixels: &[u8],
-        width: u32,
-        height: u32,
+        image: &Image<'_>,
         dpi: u32,
         layout: Layout,
         budget: Duration,
     ) -> Result<String, Error> {
-        let (w, h) = (width as usize, height as usize);
-        if pixels.len() != w * h || w == 0 || h == 0 {
-            return Err(Error::Render(format!(
-                "an image of {width}×{height} needs {} bytes, not {}",
-                w * h,
-                pixels.len()
-            )));
-        }
-        let (wi, hi) = (
-            c_int::try_from(width).map_err(|_| Error::Render("too wide".into()))?,
-            c_int::try_from(height).map_err(|_| Error::Render("too tall".into()))?,
-        );
         self.set("tessedit_pageseg_mode", layout.mode());
         let started = Instant::now();
         let monitor = Monitor::new(&self.library, budget)?;
-        // SAFETY: live handle; `pixels` holds width×height bytes (checked above) and
-        // stays borrowed until the TSV is read, after which Tesseract no longer needs it;
-        // the monitor lives until the end of this function.
+        // SAFETY: live handle; Tesseract takes its own counted reference to the live
+        // image; the monitor lives until the end of this function.
         unsafe {
-            (self.library.set_image)(self.handle, pixels.as_ptr(), wi, hi, 1, wi);
+            (self.library.set_image)(self.handle, image.pix());
             (self.library.set_resolution)(self.handle, dpi as c_int);
             let failed = (self.library.recognize)(self.handle, monitor.0) != 0;
             if started.elapsed() >= budget {

@@ -7,11 +7,22 @@
 //! put back into visual rows: Tesseract's lines (skew-tolerant, as it found them) that
 //! share most of their height are one row, read left to right, as the text layer's
 //! layout does for born-digital pages.
+//!
+//! A scan is rarely square to the page. Over a 7-inch line, 2° of skew moves the line's
+//! end by a quarter of an inch, so the upright box of a long line covers the two rows
+//! below its start, and a letterhead's three lines would read as one. Rows are therefore
+//! found in the page's own frame: each word's height is measured across the page's slope
+//! (estimated from Tesseract's lines, which follow the skew), not straight down.
 
 use std::collections::BTreeMap;
 
 /// A Tesseract line must share this much of the smaller height with a row to join it.
 const ROW_OVERLAP: f32 = 0.5;
+/// A line tells the page's slope only when its words span this many pixels (an inch at
+/// 300 dpi): over a short run, one tall letter tilts the estimate.
+const MIN_SLOPE_SPAN: f32 = 300.0;
+/// Scans are fed by hand, not thrown: a slope past tan 10° is a misread line, not skew.
+const MAX_SLOPE: f32 = 0.176;
 
 /// One word as read, with its place in the page text.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,9 +47,91 @@ struct TsvWord {
 
 struct Line {
     words: Vec<TsvWord>,
-    top: u32,
-    bottom: u32,
+}
+
+/// Where a line lies in the page's frame (see [`Line::extent`]).
+struct Extent {
+    top: f32,
+    bottom: f32,
     left: u32,
+}
+
+/// Lines read as one visual row, each with its left edge.
+struct Row {
+    top: f32,
+    bottom: f32,
+    lines: Vec<(u32, Line)>,
+}
+
+impl Line {
+    /// The least-squares slope of the words' centres, with the span it was measured
+    /// over; `None` for a line too short to tell.
+    fn slope(&self) -> Option<(f32, f32)> {
+        let centres: Vec<(f32, f32)> = self.words.iter().map(TsvWord::centre).collect();
+        let n = centres.len() as f32;
+        let (mean_x, mean_y) = centres
+            .iter()
+            .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x / n, sy + y / n));
+        let (sxx, sxy) = centres.iter().fold((0.0, 0.0), |(sxx, sxy), (x, y)| {
+            (
+                sxx + (x - mean_x) * (x - mean_x),
+                sxy + (x - mean_x) * (y - mean_y),
+            )
+        });
+        let span = centres.iter().map(|c| c.0).fold(f32::MIN, f32::max)
+            - centres.iter().map(|c| c.0).fold(f32::MAX, f32::min);
+        (centres.len() >= 2 && span >= MIN_SLOPE_SPAN && sxx > 0.0).then(|| (sxy / sxx, span))
+    }
+
+    /// Top, bottom and left of the line in the page's frame: each word's box moved up or
+    /// down by what the slope adds at its centre.
+    fn extent(&self, slope: f32) -> Extent {
+        self.words.iter().fold(
+            Extent {
+                top: f32::MAX,
+                bottom: f32::MIN,
+                left: u32::MAX,
+            },
+            |e, w| {
+                let shift = slope * w.centre().0;
+                Extent {
+                    top: e.top.min(w.top as f32 - shift),
+                    bottom: e.bottom.max((w.top + w.height) as f32 - shift),
+                    left: e.left.min(w.left),
+                }
+            },
+        )
+    }
+}
+
+impl TsvWord {
+    fn centre(&self) -> (f32, f32) {
+        (
+            self.left as f32 + self.width as f32 / 2.0,
+            self.top as f32 + self.height as f32 / 2.0,
+        )
+    }
+}
+
+/// The page's slope (dy/dx): the median of its measurable lines' slopes, each line
+/// counted by its span so that a heading's two words do not outvote a paragraph.
+/// 0 when no line is long enough to tell.
+fn page_slope(lines: &[Line]) -> f32 {
+    let mut slopes: Vec<(f32, f32)> = lines
+        .iter()
+        .filter_map(Line::slope)
+        .filter(|(slope, _)| slope.abs() <= MAX_SLOPE)
+        .collect();
+    slopes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let half = slopes.iter().map(|s| s.1).sum::<f32>() / 2.0;
+    let mut seen = 0.0;
+    for (slope, span) in slopes {
+        seen += span;
+        if seen >= half {
+            return slope;
+        }
+    }
+    0.0
 }
 
 /// The page text (one row per `\n`) and its words; rows that failed to parse are skipped.
@@ -64,52 +157,51 @@ pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
         if text.is_empty() || confidence < 0.0 {
             continue;
         }
-        let word = TsvWord {
-            text: text.to_owned(),
-            confidence: (confidence / 100.0).clamp(0.0, 1.0),
-            left,
-            top,
-            width,
-            height,
-        };
-        let l = lines.entry((block, par, line)).or_insert(Line {
-            top,
-            bottom: top + height,
-            left,
-            words: Vec::new(),
-        });
-        l.top = l.top.min(top);
-        l.bottom = l.bottom.max(top + height);
-        l.left = l.left.min(left);
-        l.words.push(word);
+        lines
+            .entry((block, par, line))
+            .or_insert(Line { words: Vec::new() })
+            .words
+            .push(TsvWord {
+                text: text.to_owned(),
+                confidence: (confidence / 100.0).clamp(0.0, 1.0),
+                left,
+                top,
+                width,
+                height,
+            });
     }
-    let mut lines: Vec<Line> = lines.into_values().collect();
-    lines.sort_by_key(|l| (l.top, l.left));
+    let lines: Vec<Line> = lines.into_values().collect();
+    let slope = page_slope(&lines);
+    let mut lines: Vec<(Extent, Line)> = lines.into_iter().map(|l| (l.extent(slope), l)).collect();
+    lines.sort_by(|a, b| a.0.top.total_cmp(&b.0.top).then(a.0.left.cmp(&b.0.left)));
     // Rows: lines that overlap vertically by most of the smaller height.
-    let mut rows: Vec<(u32, u32, Vec<Line>)> = Vec::new();
-    for line in lines {
-        let height = (line.bottom - line.top).max(1) as f32;
-        let joined = rows.iter_mut().find(|(top, bottom, _)| {
-            let overlap = line.bottom.min(*bottom).saturating_sub(line.top.max(*top)) as f32;
-            let row_height = (*bottom - *top).max(1) as f32;
-            overlap >= ROW_OVERLAP * height.min(row_height)
+    let mut rows: Vec<Row> = Vec::new();
+    for (extent, line) in lines {
+        let height = (extent.bottom - extent.top).max(1.0);
+        let joined = rows.iter_mut().find(|row| {
+            let overlap = (extent.bottom.min(row.bottom) - extent.top.max(row.top)).max(0.0);
+            overlap >= ROW_OVERLAP * height.min((row.bottom - row.top).max(1.0))
         });
         match joined {
-            Some((top, bottom, members)) => {
-                *top = (*top).min(line.top);
-                *bottom = (*bottom).max(line.bottom);
-                members.push(line);
+            Some(row) => {
+                row.top = row.top.min(extent.top);
+                row.bottom = row.bottom.max(extent.bottom);
+                row.lines.push((extent.left, line));
             }
-            None => rows.push((line.top, line.bottom, vec![line])),
+            None => rows.push(Row {
+                top: extent.top,
+                bottom: extent.bottom,
+                lines: vec![(extent.left, line)],
+            }),
         }
     }
-    rows.sort_by_key(|(top, _, _)| *top);
+    rows.sort_by(|a, b| a.top.total_cmp(&b.top));
     let mut text = String::new();
     let mut words = Vec::new();
-    for (_, _, mut members) in rows {
-        members.sort_by_key(|l| l.left);
+    for mut row in rows {
+        row.lines.sort_by_key(|(left, _)| *left);
         let mut first = true;
-        for line in members {
+        for (_, line) in row.lines {
             let mut line_words = line.words;
             line_words.sort_by_key(|w| w.left);
             for (i, w) in line_words.iter().enumerate() {
@@ -196,6 +288,74 @@ mod tests {
         let (text, words) = from_tsv(&tsv);
         assert_eq!(text, "Email: jane.doe@gmail.com bob@bank.com\nWrite @ us\n");
         assert_eq!(&text[words[2].start..words[2].end], "gmail.com");
+    }
+
+    /// Words as Tesseract read a letterhead scanned 2.8° askew (200 dpi): the upright box
+    /// of the bank's name, which climbs 23 pixels over its length, covers the telephone
+    /// and web lines of the right column, which belong to the two rows below it.
+    #[test]
+    fn an_askew_letterhead_keeps_its_rows() {
+        let words = [
+            (1, 1, 102, 209, 103, 33, "Lone"),
+            (1, 1, 220, 201, 83, 36, "Oak"),
+            (1, 1, 316, 190, 241, 43, "Community"),
+            (1, 1, 573, 184, 107, 37, "Bank"),
+            (1, 2, 1356, 199, 28, 16, "Tel"),
+            (1, 2, 1391, 193, 126, 21, "815-620-2001"),
+            (1, 3, 1363, 220, 158, 21, "www.loneoak.net"),
+            (2, 1, 102, 255, 43, 17, "4571"),
+            (2, 1, 154, 253, 62, 17, "Robert"),
+            (2, 1, 223, 250, 33, 16, "Flat"),
+            (3, 1, 103, 282, 45, 16, "Lake"),
+            (3, 1, 154, 278, 92, 21, "Maryberg,"),
+            (3, 1, 254, 275, 28, 16, "NC"),
+            (3, 1, 290, 272, 57, 18, "28245"),
+            (4, 1, 125, 360, 227, 41, "Community"),
+            (4, 1, 366, 350, 271, 39, "Reinvestment"),
+            (4, 1, 650, 345, 65, 31, "Act"),
+            (4, 1, 729, 338, 125, 35, "Notice"),
+        ];
+        let tsv = std::iter::once(HEADER.to_owned())
+            .chain(words.iter().enumerate().map(
+                |(n, (block, line, left, top, width, height, text))| {
+                    format!("5\t1\t{block}\t1\t{line}\t{n}\t{left}\t{top}\t{width}\t{height}\t95\t{text}")
+                },
+            ))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (text, _) = from_tsv(&tsv);
+        assert_eq!(
+            text,
+            "Lone Oak Community Bank\n\
+             4571 Robert Flat Tel 815-620-2001\n\
+             Lake Maryberg, NC 28245 www.loneoak.net\n\
+             Community Reinvestment Act Notice\n"
+        );
+    }
+
+    #[test]
+    fn a_page_without_a_long_line_is_taken_as_square() {
+        let lines = [Line {
+            words: vec![
+                TsvWord {
+                    text: "Name:".into(),
+                    confidence: 0.9,
+                    left: 100,
+                    top: 100,
+                    width: 80,
+                    height: 30,
+                },
+                TsvWord {
+                    text: "Jo".into(),
+                    confidence: 0.9,
+                    left: 200,
+                    top: 140,
+                    width: 40,
+                    height: 30,
+                },
+            ],
+        }];
+        assert_eq!(page_slope(&lines), 0.0);
     }
 
     #[test]
