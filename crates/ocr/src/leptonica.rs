@@ -17,6 +17,7 @@ use std::ffi::{c_float, c_int, c_void};
 use libloading::Library;
 
 use crate::Error;
+use crate::tesseract::symbol;
 
 /// Leptonica's `PIX`, only ever handled by pointer.
 pub type Pix = c_void;
@@ -45,25 +46,18 @@ pub struct Leptonica {
 impl Leptonica {
     /// Looks the functions up through `tesseract`'s handle.
     pub fn load(tesseract: &Library) -> Result<Leptonica, Error> {
-        macro_rules! symbol {
-            ($name:literal) => {
-                // SAFETY: each symbol is looked up by its name in Leptonica's
-                // `allheaders.h` and given the signature declared there (stable since
-                // Leptonica 1.70).
-                unsafe {
-                    *tesseract.get($name).map_err(|e| {
-                        Error::Library(format!("{e} (Leptonica, which Tesseract needs)"))
-                    })?
-                }
-            };
+        let owner = "Leptonica, which Tesseract needs";
+        // SAFETY: each symbol is looked up by its name in Leptonica's `allheaders.h` and
+        // given the signature declared there (stable since Leptonica 1.70).
+        unsafe {
+            Ok(Leptonica {
+                create: symbol(tesseract, b"pixCreate\0", owner)?,
+                data: symbol(tesseract, b"pixGetData\0", owner)?,
+                words_per_line: symbol(tesseract, b"pixGetWpl\0", owner)?,
+                destroy: symbol(tesseract, b"pixDestroy\0", owner)?,
+                find_skew_and_deskew: symbol(tesseract, b"pixFindSkewAndDeskew\0", owner)?,
+            })
         }
-        Ok(Leptonica {
-            create: symbol!(b"pixCreate\0"),
-            data: symbol!(b"pixGetData\0"),
-            words_per_line: symbol!(b"pixGetWpl\0"),
-            destroy: symbol!(b"pixDestroy\0"),
-            find_skew_and_deskew: symbol!(b"pixFindSkewAndDeskew\0"),
-        })
     }
 
     /// An 8-bit grey `PIX` holding `pixels` (`width` × `height`, rows packed).

@@ -133,11 +133,10 @@ impl Library5 {
             {
                 no_nesting(0);
             }
+            let owner = format!("Tesseract {version}");
             macro_rules! symbol {
                 ($name:literal) => {
-                    *library
-                        .get($name)
-                        .map_err(|e| Error::Library(format!("{e} (Tesseract {version})")))?
+                    symbol(&library, $name, &owner)?
                 };
             }
             Ok(Library5 {
@@ -160,6 +159,21 @@ impl Library5 {
             })
         }
     }
+}
+
+/// The function `name` of `library`, or an error naming the library it was looked for in.
+///
+/// # Safety
+/// `T` must be the function's own signature.
+pub(crate) unsafe fn symbol<T: Copy>(
+    library: &Library,
+    name: &[u8],
+    owner: &str,
+) -> Result<T, Error> {
+    // SAFETY: the caller vouches for `T`.
+    unsafe { library.get::<T>(name) }
+        .map(|f| *f)
+        .map_err(|e| Error::Library(format!("{e} ({owner})")))
 }
 
 /// One Tesseract engine with its languages loaded (tens of MB; not shareable between
