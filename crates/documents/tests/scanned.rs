@@ -406,3 +406,35 @@ fn an_askew_letter_is_read_whole() {
         words.len()
     );
 }
+
+#[test]
+fn a_form_s_fill_in_blanks_are_read_as_blanks() {
+    // Tesseract removes rules before it reads and never reports them; the text layer's
+    // typed blanks (`Borrower Signature: ______`) are what tells the classifier that a
+    // label labels nothing and that a form is blank.
+    let Some(ocr) = ocr() else {
+        return;
+    };
+    let people = vigil_corpus::people().unwrap();
+    let form = vigil_corpus::generate(&people, 7, 7);
+    assert_eq!(form.truth.layout, "blank_application");
+    let style = ScanStyle {
+        dpi: 200,
+        skew: 1.0,
+        blur: 0.6,
+        noise: 6.0,
+        quality: 75,
+    };
+    let scan = scan_copy(&form.bytes, &style, 9).unwrap();
+    let page = ocr
+        .read(&scan, &[1], Instant::now() + Duration::from_secs(60))
+        .remove(0)
+        .expect("read");
+    for blank in ["Routing Number: ____", "Borrower Signature: ____"] {
+        assert!(
+            page.text.contains(blank),
+            "`{blank}` not read:\n{}",
+            page.text
+        );
+    }
+}

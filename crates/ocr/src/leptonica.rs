@@ -25,6 +25,7 @@ pub type Pix = c_void;
 type PixCreate = unsafe extern "C" fn(c_int, c_int, c_int) -> *mut Pix;
 type PixGetData = unsafe extern "C" fn(*mut Pix) -> *mut u32;
 type PixGetWpl = unsafe extern "C" fn(*mut Pix) -> c_int;
+type PixGetDimensions = unsafe extern "C" fn(*mut Pix, *mut c_int, *mut c_int, *mut c_int) -> c_int;
 type PixDestroy = unsafe extern "C" fn(*mut *mut Pix);
 type PixFindSkewAndDeskew =
     unsafe extern "C" fn(*mut Pix, c_int, *mut c_float, *mut c_float) -> *mut Pix;
@@ -39,6 +40,7 @@ pub struct Leptonica {
     create: PixCreate,
     data: PixGetData,
     words_per_line: PixGetWpl,
+    dimensions: PixGetDimensions,
     destroy: PixDestroy,
     find_skew_and_deskew: PixFindSkewAndDeskew,
 }
@@ -54,6 +56,7 @@ impl Leptonica {
                 create: symbol(tesseract, b"pixCreate\0", owner)?,
                 data: symbol(tesseract, b"pixGetData\0", owner)?,
                 words_per_line: symbol(tesseract, b"pixGetWpl\0", owner)?,
+                dimensions: symbol(tesseract, b"pixGetDimensions\0", owner)?,
                 destroy: symbol(tesseract, b"pixDestroy\0", owner)?,
                 find_skew_and_deskew: symbol(tesseract, b"pixFindSkewAndDeskew\0", owner)?,
             })
@@ -117,6 +120,37 @@ pub struct Image<'a> {
 impl<'a> Image<'a> {
     pub fn pix(&self) -> *mut Pix {
         self.pix
+    }
+
+    /// The grey pixels (rows packed), width and height; `None` for an image that is not
+    /// 8-bit grey.
+    pub fn grey(&self) -> Option<(Vec<u8>, u32, u32)> {
+        let (mut w, mut h, mut depth): (c_int, c_int, c_int) = (0, 0, 0);
+        // SAFETY: a live image and three out-parameters that outlive the call.
+        let failed = unsafe { (self.leptonica.dimensions)(self.pix, &mut w, &mut h, &mut depth) };
+        if failed != 0 || depth != GREY || w <= 0 || h <= 0 {
+            return None;
+        }
+        // SAFETY: a live 8-bit image: `wpl` words per row, `h` rows.
+        let (data, wpl) = unsafe {
+            (
+                (self.leptonica.data)(self.pix),
+                (self.leptonica.words_per_line)(self.pix),
+            )
+        };
+        let (width, height, wpl) = (w as usize, h as usize, wpl.max(0) as usize);
+        if data.is_null() || wpl * 4 < width {
+            return None;
+        }
+        // SAFETY: the image holds `wpl × height` words at `data`, read only here.
+        let words = unsafe { std::slice::from_raw_parts(data, wpl * height) };
+        let mut pixels = vec![0u8; width * height];
+        for (row, out) in words.chunks_exact(wpl).zip(pixels.chunks_exact_mut(width)) {
+            for (word, four) in row.iter().zip(out.chunks_mut(4)) {
+                four.copy_from_slice(&word.to_be_bytes()[..four.len()]);
+            }
+        }
+        Some((pixels, w as u32, h as u32))
     }
 
     /// The image turned upright, with the skew Leptonica measured. Leptonica turns it

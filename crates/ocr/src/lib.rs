@@ -11,6 +11,7 @@
 pub mod confusions;
 mod leptonica;
 pub mod render;
+pub mod rules;
 mod tesseract;
 pub mod text;
 
@@ -209,10 +210,14 @@ impl Ocr {
             Some((upright, skew)) => (upright, skew.degrees),
             None => (&image, 0.0),
         };
+        let rules = image
+            .grey()
+            .map(|(pixels, width, height)| rules::fill_in_rules(&pixels, width, height, grey.dpi))
+            .unwrap_or_default();
         let mut read = |layout| {
             let budget = deadline.saturating_duration_since(Instant::now());
             let tsv = engine.read(image, grey.dpi, layout, budget)?;
-            Ok::<_, Error>(text::from_tsv(&tsv))
+            Ok::<_, Error>(text::from_tsv(&tsv, &rules))
         };
         let (mut text, mut words) = read(Layout::Automatic)?;
         if words.is_empty() {
@@ -226,6 +231,7 @@ impl Ocr {
             dpi = grey.dpi,
             skew_degrees = skew,
             words = words.len(),
+            rules = rules.len(),
             render_ms,
             read_ms,
             "page read by OCR"

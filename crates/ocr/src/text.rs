@@ -16,6 +16,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::rules::Rule;
+
 /// A Tesseract line must share this much of the smaller height with a row to join it.
 const ROW_OVERLAP: f32 = 0.5;
 /// A line tells the page's slope only when its words span this many pixels (an inch at
@@ -23,6 +25,9 @@ const ROW_OVERLAP: f32 = 0.5;
 const MIN_SLOPE_SPAN: f32 = 300.0;
 /// Scans are fed by hand, not thrown: a slope past tan 10° is a misread line, not skew.
 const MAX_SLOPE: f32 = 0.176;
+/// What an empty fill-in rule reads as: the underscores a text layer types for a blank,
+/// which the classifier knows.
+pub const BLANK: &str = "____";
 
 /// One word as read, with its place in the page text.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,8 +139,63 @@ fn page_slope(lines: &[Line]) -> f32 {
     0.0
 }
 
+/// A blank's label ends at most this many word heights before the rule starts when it
+/// ends with a colon (forms align their blanks in a column: `Borrower:` and its blank
+/// were an inch apart), and at most one word height when it does not (`Name ______`).
+const LABEL_GAP: u32 = 10;
+
+/// The fill-in `rules` (see [`crate::rules`]) that are blanks: a label ends before the
+/// rule on its baseline (`Borrower: ______`), and no printed word stands on it. A ruled
+/// table's lines and a total's rule have no label on their line. Each becomes a line
+/// of one [`BLANK`] word as tall as the page's words, so that it joins the label's row.
+fn blanks(rules: &[Rule], lines: &[Line]) -> Vec<Line> {
+    let words = || lines.iter().flat_map(|l| &l.words);
+    let mut heights: Vec<u32> = words().map(|w| w.height).collect();
+    heights.sort_unstable();
+    let Some(&word_height) = heights.get(heights.len() / 2) else {
+        return Vec::new();
+    };
+    let on_it = |r: &Rule| {
+        words().any(|w| {
+            w.left < r.right()
+                && w.left + w.width > r.left
+                && w.top + w.height + word_height >= r.top
+                && w.top <= r.bottom()
+        })
+    };
+    let labelled = |r: &Rule| {
+        words().any(|w| {
+            let (right, baseline) = (w.left + w.width, w.top + w.height);
+            let gap = if w.text.ends_with(':') {
+                LABEL_GAP * word_height
+            } else {
+                word_height
+            };
+            right <= r.left + word_height / 4
+                && right + gap >= r.left
+                && baseline + word_height / 3 >= r.top
+                && baseline <= r.bottom() + word_height / 3
+        })
+    };
+    rules
+        .iter()
+        .filter(|r| labelled(r) && !on_it(r))
+        .map(|r| Line {
+            words: vec![TsvWord {
+                text: BLANK.to_owned(),
+                confidence: 1.0,
+                left: r.left,
+                top: r.bottom().saturating_sub(word_height),
+                width: r.width,
+                height: word_height.max(r.height),
+            }],
+        })
+        .collect()
+}
+
 /// The page text (one row per `\n`) and its words; rows that failed to parse are skipped.
-pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
+/// `rules` are the page's fill-in rules, read as blanks where they are empty.
+pub fn from_tsv(tsv: &str, rules: &[Rule]) -> (String, Vec<Word>) {
     let mut lines: BTreeMap<(u32, u32, u32), Line> = BTreeMap::new();
     for row in tsv.lines().skip(1) {
         let cells: Vec<&str> = row.splitn(12, '\t').collect();
@@ -170,8 +230,9 @@ pub fn from_tsv(tsv: &str) -> (String, Vec<Word>) {
                 height,
             });
     }
-    let lines: Vec<Line> = lines.into_values().collect();
+    let mut lines: Vec<Line> = lines.into_values().collect();
     let slope = page_slope(&lines);
+    lines.extend(blanks(rules, &lines));
     let mut lines: Vec<(Extent, Line)> = lines.into_iter().map(|l| (l.extent(slope), l)).collect();
     lines.sort_by(|a, b| a.0.top.total_cmp(&b.0.top).then(a.0.left.cmp(&b.0.left)));
     // Rows: lines that overlap vertically by most of the smaller height.
@@ -261,7 +322,7 @@ mod tests {
             word(2, 2, 2, 1000, 199, 91.0, "Vasquez"),
         ]
         .join("\n");
-        let (text, words) = from_tsv(&tsv);
+        let (text, words) = from_tsv(&tsv, &[]);
         assert_eq!(text, "Date of Birth: 11/06/1948\nName: Diane Vasquez\n");
         assert_eq!(words.len(), 7);
         let date = &words[3];
@@ -285,7 +346,7 @@ mod tests {
             word(1, 2, 3, 300, 200, 96.0, "us"),
         ]
         .join("\n");
-        let (text, words) = from_tsv(&tsv);
+        let (text, words) = from_tsv(&tsv, &[]);
         assert_eq!(text, "Email: jane.doe@gmail.com bob@bank.com\nWrite @ us\n");
         assert_eq!(&text[words[2].start..words[2].end], "gmail.com");
     }
@@ -323,7 +384,7 @@ mod tests {
             ))
             .collect::<Vec<_>>()
             .join("\n");
-        let (text, _) = from_tsv(&tsv);
+        let (text, _) = from_tsv(&tsv, &[]);
         assert_eq!(
             text,
             "Lone Oak Community Bank\n\
@@ -359,6 +420,37 @@ mod tests {
     }
 
     #[test]
+    fn a_labelled_rule_reads_as_a_blank_and_a_table_s_rule_does_not() {
+        let tsv = [
+            HEADER.to_owned(),
+            word(1, 1, 1, 100, 100, 96.0, "Borrower:"),
+            word(2, 1, 1, 900, 100, 96.0, "Prepared"),
+            word(2, 1, 2, 990, 100, 96.0, "by:"),
+            word(3, 1, 1, 100, 300, 96.0, "Sales"),
+            word(3, 1, 2, 190, 300, 96.0, "Tax"),
+            word(3, 1, 3, 500, 300, 96.0, "$18.97"),
+            word(4, 1, 1, 100, 400, 96.0, "Total"),
+            word(4, 1, 2, 500, 400, 96.0, "$20.00"),
+        ]
+        .join("\n");
+        let rule = |left, top, width| Rule {
+            left,
+            top,
+            width,
+            height: 4,
+        };
+        // The borrower's blank, an inch after its label; the total's rule under the tax
+        // amount (no label on its line); an underline under `Total`.
+        let rules = [rule(480, 129, 380), rule(480, 350, 120), rule(100, 430, 80)];
+        let (text, words) = from_tsv(&tsv, &rules);
+        assert_eq!(
+            text,
+            "Borrower: ____ Prepared by:\nSales Tax $18.97\nTotal $20.00\n"
+        );
+        assert_eq!(&text[words[1].start..words[1].end], BLANK);
+    }
+
+    #[test]
     fn rows_that_do_not_parse_are_skipped() {
         let tsv = [
             HEADER,
@@ -367,6 +459,6 @@ mod tests {
             "garbage",
         ]
         .join("\n");
-        assert_eq!(from_tsv(&tsv), (String::new(), Vec::new()));
+        assert_eq!(from_tsv(&tsv, &[]), (String::new(), Vec::new()));
     }
 }
