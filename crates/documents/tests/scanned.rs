@@ -366,17 +366,29 @@ fn real_world_scans_are_read() {
     }
 }
 
+/// Page 1 of document `index` of the corpus (seed 7) scanned in `style`, as OCR reads it,
+/// with the original; `None` when Tesseract is not there.
+fn read_generated_copy(
+    index: usize,
+    style: ScanStyle,
+    seed: u64,
+) -> Option<(vigil_corpus::Generated, String)> {
+    let ocr = ocr()?;
+    let people = vigil_corpus::people().unwrap();
+    let original = vigil_corpus::generate(&people, 7, index);
+    let scan = scan_copy(&original.bytes, &style, seed).unwrap();
+    let page = ocr
+        .read(&scan, &[1], Instant::now() + Duration::from_secs(60))
+        .remove(0)
+        .expect("read");
+    Some((original, page.text))
+}
+
 #[test]
 fn an_askew_letter_is_read_whole() {
     // A letter scanned 2.5° askew: Tesseract's page layout took parts of its paragraphs
     // for pictures and left them unread (67 of its 82 words); turned upright first, every
     // word is read.
-    let Some(ocr) = ocr() else {
-        return;
-    };
-    let people = vigil_corpus::people().unwrap();
-    let letter = vigil_corpus::generate(&people, 7, 3);
-    assert_eq!(letter.truth.layout, "letter");
     let style = ScanStyle {
         dpi: 200,
         skew: -2.5,
@@ -384,16 +396,15 @@ fn an_askew_letter_is_read_whole() {
         noise: 8.0,
         quality: 80,
     };
-    let scan = scan_copy(&letter.bytes, &style, 5).unwrap();
-    let page = ocr
-        .read(&scan, &[1], Instant::now() + Duration::from_secs(60))
-        .remove(0)
-        .expect("read");
+    let Some((letter, text)) = read_generated_copy(3, style, 5) else {
+        return;
+    };
+    assert_eq!(letter.truth.layout, "letter");
     let text_layer = vigil_documents::extract::extract(&letter.bytes, &Limits::default())
         .unwrap()
         .remove(0)
         .text;
-    let read: std::collections::HashSet<&str> = page.text.split_whitespace().collect();
+    let read: std::collections::HashSet<&str> = text.split_whitespace().collect();
     let words: Vec<&str> = text_layer
         .split_whitespace()
         .filter(|w| w.len() >= 3)
@@ -412,12 +423,6 @@ fn a_form_s_fill_in_blanks_are_read_as_blanks() {
     // Tesseract removes rules before it reads and never reports them; the text layer's
     // typed blanks (`Borrower Signature: ______`) are what tells the classifier that a
     // label labels nothing and that a form is blank.
-    let Some(ocr) = ocr() else {
-        return;
-    };
-    let people = vigil_corpus::people().unwrap();
-    let form = vigil_corpus::generate(&people, 7, 7);
-    assert_eq!(form.truth.layout, "blank_application");
     let style = ScanStyle {
         dpi: 200,
         skew: 1.0,
@@ -425,16 +430,11 @@ fn a_form_s_fill_in_blanks_are_read_as_blanks() {
         noise: 6.0,
         quality: 75,
     };
-    let scan = scan_copy(&form.bytes, &style, 9).unwrap();
-    let page = ocr
-        .read(&scan, &[1], Instant::now() + Duration::from_secs(60))
-        .remove(0)
-        .expect("read");
+    let Some((form, text)) = read_generated_copy(7, style, 9) else {
+        return;
+    };
+    assert_eq!(form.truth.layout, "blank_application");
     for blank in ["Routing Number: ____", "Borrower Signature: ____"] {
-        assert!(
-            page.text.contains(blank),
-            "`{blank}` not read:\n{}",
-            page.text
-        );
+        assert!(text.contains(blank), "`{blank}` not read:\n{text}");
     }
 }
