@@ -1,5 +1,6 @@
-//! Leptonica, the image library Tesseract is built on, for the one thing done to a page
-//! before Tesseract reads it: turning it upright.
+//! Leptonica, the image library Tesseract is built on: the page is handed to Tesseract as
+//! Leptonica's image, turned upright first, and its upright pixels are where the fill-in
+//! rules are looked for ([`crate::rules`]).
 //!
 //! Tesseract's automatic page layout reads a page a few degrees askew badly: on scan
 //! copies of pii-dev turned 2–3° one way, it took whole paragraphs for pictures and left
@@ -183,8 +184,8 @@ impl<'a> Image<'a> {
     }
 }
 
-/// A page's skew as Leptonica measured it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A page's skew as Leptonica measured it (zero: not measured).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Skew {
     /// The angle, in degrees, that turns the page upright (Leptonica's sign).
     pub degrees: f32,

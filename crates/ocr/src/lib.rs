@@ -206,10 +206,11 @@ impl Ocr {
         // Askew pages are turned upright first: Tesseract's page layout leaves whole
         // paragraphs of an askew page unread (see the leptonica module).
         let turned = image.upright();
-        let (image, skew) = match &turned {
-            Some((upright, skew)) => (upright, skew.degrees),
-            None => (&image, 0.0),
-        };
+        let (image, skew) = turned
+            .as_ref()
+            .map_or((&image, leptonica::Skew::default()), |(upright, skew)| {
+                (upright, *skew)
+            });
         let rules = image
             .grey()
             .map(|(pixels, width, height)| rules::fill_in_rules(&pixels, width, height, grey.dpi))
@@ -229,7 +230,8 @@ impl Ocr {
         tracing::debug!(
             page = number,
             dpi = grey.dpi,
-            skew_degrees = skew,
+            skew_degrees = skew.degrees,
+            skew_confidence = skew.confidence,
             words = words.len(),
             rules = rules.len(),
             render_ms,

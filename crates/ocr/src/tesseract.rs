@@ -134,25 +134,20 @@ impl Library5 {
                 no_nesting(0);
             }
             let owner = format!("Tesseract {version}");
-            macro_rules! symbol {
-                ($name:literal) => {
-                    symbol(&library, $name, &owner)?
-                };
-            }
             Ok(Library5 {
-                create: symbol!(b"TessBaseAPICreate\0"),
-                delete: symbol!(b"TessBaseAPIDelete\0"),
-                end: symbol!(b"TessBaseAPIEnd\0"),
-                init3: symbol!(b"TessBaseAPIInit3\0"),
-                set_image: symbol!(b"TessBaseAPISetImage2\0"),
-                set_resolution: symbol!(b"TessBaseAPISetSourceResolution\0"),
-                set_variable: symbol!(b"TessBaseAPISetVariable\0"),
-                recognize: symbol!(b"TessBaseAPIRecognize\0"),
-                tsv_text: symbol!(b"TessBaseAPIGetTsvText\0"),
-                delete_text: symbol!(b"TessDeleteText\0"),
-                monitor_create: symbol!(b"TessMonitorCreate\0"),
-                monitor_delete: symbol!(b"TessMonitorDelete\0"),
-                monitor_set_deadline: symbol!(b"TessMonitorSetDeadlineMSecs\0"),
+                create: symbol(&library, b"TessBaseAPICreate\0", &owner)?,
+                delete: symbol(&library, b"TessBaseAPIDelete\0", &owner)?,
+                end: symbol(&library, b"TessBaseAPIEnd\0", &owner)?,
+                init3: symbol(&library, b"TessBaseAPIInit3\0", &owner)?,
+                set_image: symbol(&library, b"TessBaseAPISetImage2\0", &owner)?,
+                set_resolution: symbol(&library, b"TessBaseAPISetSourceResolution\0", &owner)?,
+                set_variable: symbol(&library, b"TessBaseAPISetVariable\0", &owner)?,
+                recognize: symbol(&library, b"TessBaseAPIRecognize\0", &owner)?,
+                tsv_text: symbol(&library, b"TessBaseAPIGetTsvText\0", &owner)?,
+                delete_text: symbol(&library, b"TessDeleteText\0", &owner)?,
+                monitor_create: symbol(&library, b"TessMonitorCreate\0", &owner)?,
+                monitor_delete: symbol(&library, b"TessMonitorDelete\0", &owner)?,
+                monitor_set_deadline: symbol(&library, b"TessMonitorSetDeadlineMSecs\0", &owner)?,
                 leptonica: Leptonica::load(&library)?,
                 version,
                 _library: library,
